@@ -83,11 +83,19 @@ fn layout(buf: &[u8]) -> Layout {
     } else {
         None
     };
-    Layout { key_start: pos, key_len, expire_at }
+    Layout {
+        key_start: pos,
+        key_len,
+        expire_at,
+    }
 }
 
 fn build(key: &[u8], expire_at: Option<u64>, clock: u32, value: &[u8]) -> Box<[u8]> {
-    let len = 4 + varint_len(key.len()) + if expire_at.is_some() { 8 } else { 0 } + key.len() + value.len();
+    let len = 4
+        + varint_len(key.len())
+        + if expire_at.is_some() { 8 } else { 0 }
+        + key.len()
+        + value.len();
     let mut v = Vec::with_capacity(len);
     v.push(if expire_at.is_some() { FLAG_EXPIRE } else { 0 });
     v.extend_from_slice(&clock.to_le_bytes()[..3]);
@@ -113,10 +121,15 @@ pub(crate) fn alloc_size(n: usize) -> usize {
 impl Entry {
     pub(crate) fn new(key: &[u8], value: Value, expire_at: Option<u64>, clock: u32) -> Entry {
         match value {
-            Value::Str(s) => Entry { repr: Repr::Str(build(key, expire_at, clock, &s)) },
-            Value::Obj(obj) => {
-                Entry { repr: Repr::Obj(Box::new(ObjEntry { head: build(key, expire_at, clock, &[]), obj })) }
-            }
+            Value::Str(s) => Entry {
+                repr: Repr::Str(build(key, expire_at, clock, &s)),
+            },
+            Value::Obj(obj) => Entry {
+                repr: Repr::Obj(Box::new(ObjEntry {
+                    head: build(key, expire_at, clock, &[]),
+                    obj,
+                })),
+            },
         }
     }
 
@@ -216,7 +229,11 @@ impl Entry {
     pub(crate) fn mem_usage(&self) -> usize {
         match &self.repr {
             Repr::Str(b) => alloc_size(b.len()),
-            Repr::Obj(o) => alloc_size(std::mem::size_of::<ObjEntry>()) + alloc_size(o.head.len()) + o.obj.mem_usage(),
+            Repr::Obj(o) => {
+                alloc_size(std::mem::size_of::<ObjEntry>())
+                    + alloc_size(o.head.len())
+                    + o.obj.mem_usage()
+            }
         }
     }
 }

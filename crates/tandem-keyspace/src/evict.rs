@@ -45,16 +45,26 @@ impl Policy {
 
     /// Parses a configuration name (case-insensitive).
     pub fn parse(name: &str) -> Option<Policy> {
-        Self::ALL.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)).map(|(p, _)| *p)
+        Self::ALL
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(name))
+            .map(|(p, _)| *p)
     }
 
     /// The configuration name.
     pub fn name(self) -> &'static str {
-        Self::ALL.iter().find(|(p, _)| *p == self).map(|(_, n)| *n).unwrap_or("noeviction")
+        Self::ALL
+            .iter()
+            .find(|(p, _)| *p == self)
+            .map(|(_, n)| *n)
+            .unwrap_or("noeviction")
     }
 
     pub(crate) fn from_u8(v: u8) -> Policy {
-        Self::ALL.get(v as usize).map(|(p, _)| *p).unwrap_or(Policy::NoEviction)
+        Self::ALL
+            .get(v as usize)
+            .map(|(p, _)| *p)
+            .unwrap_or(Policy::NoEviction)
     }
 
     fn is_lfu(self) -> bool {
@@ -62,7 +72,13 @@ impl Policy {
     }
 
     fn volatile_only(self) -> bool {
-        matches!(self, Policy::VolatileLru | Policy::VolatileLfu | Policy::VolatileRandom | Policy::VolatileTtl)
+        matches!(
+            self,
+            Policy::VolatileLru
+                | Policy::VolatileLfu
+                | Policy::VolatileRandom
+                | Policy::VolatileTtl
+        )
     }
 }
 
@@ -105,13 +121,18 @@ pub(crate) fn touch(policy: Policy, old: u32, lru_now: u32) -> u32 {
     let now_min = (lru_now / 60) & 0xffff;
     let last_min = old >> 8;
     let mut counter = old & 0xff;
-    let elapsed = if now_min >= last_min { now_min - last_min } else { 65535 - last_min + now_min };
+    let elapsed = if now_min >= last_min {
+        now_min - last_min
+    } else {
+        65535 - last_min + now_min
+    };
     counter = counter.saturating_sub(elapsed);
     if counter < 255 {
         let base = counter.saturating_sub(LFU_INIT) as f64;
         let p = 1.0 / (base * LFU_LOG_FACTOR + 1.0);
         // Cheap deterministic-enough randomness from the clock bits.
-        let r = ((old.wrapping_mul(2_654_435_761) ^ lru_now.wrapping_mul(40503)) & 0xffff) as f64 / 65536.0;
+        let r = ((old.wrapping_mul(2_654_435_761) ^ lru_now.wrapping_mul(40503)) & 0xffff) as f64
+            / 65536.0;
         if r < p {
             counter += 1;
         }
@@ -125,7 +146,10 @@ pub(crate) struct Rng(u64);
 
 impl Rng {
     pub(crate) fn seeded() -> Rng {
-        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1);
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1);
         Rng(t | 1)
     }
     pub(crate) fn next(&mut self) -> u64 {
@@ -142,7 +166,11 @@ const SAMPLE_SHARDS: usize = 5;
 const SAMPLES_PER_SHARD: usize = 5;
 
 /// Picks the best victim among sampled keys: returns (global shard id, key, score).
-pub(crate) fn pick_victim(ks: &Keyspace, policy: Policy, now_ms: u64) -> Option<(usize, Vec<u8>, u64)> {
+pub(crate) fn pick_victim(
+    ks: &Keyspace,
+    policy: Policy,
+    now_ms: u64,
+) -> Option<(usize, Vec<u8>, u64)> {
     let n = ks.shard_count();
     let lru_now = lru_clock(now_ms);
     let mut best: Option<(usize, Vec<u8>, u64)> = None;
@@ -153,7 +181,11 @@ pub(crate) fn pick_victim(ks: &Keyspace, policy: Policy, now_ms: u64) -> Option<
         let id = (ks.next_random() as usize) % n;
         let r1 = ks.next_random();
         let found = ks.with_shard(id, |s| {
-            let eligible = if policy.volatile_only() { s.expires } else { s.table.len() };
+            let eligible = if policy.volatile_only() {
+                s.expires
+            } else {
+                s.table.len()
+            };
             if eligible == 0 {
                 return None;
             }
@@ -161,10 +193,16 @@ pub(crate) fn pick_victim(ks: &Keyspace, policy: Policy, now_ms: u64) -> Option<
             let len = s.table.len();
             for k in 0..SAMPLES_PER_SHARD {
                 let start = ((r1 >> (k * 8)) as usize).wrapping_mul(2_654_435_761) % len;
-                let e = s.table.iter().skip(start).find(|e| !policy.volatile_only() || e.expire_at().is_some())?;
+                let e = s
+                    .table
+                    .iter()
+                    .skip(start)
+                    .find(|e| !policy.volatile_only() || e.expire_at().is_some())?;
                 // Higher score = better victim.
                 let score = match policy {
-                    Policy::AllKeysLru | Policy::VolatileLru => u64::from(clock_distance(lru_now, e.clock())),
+                    Policy::AllKeysLru | Policy::VolatileLru => {
+                        u64::from(clock_distance(lru_now, e.clock()))
+                    }
                     Policy::AllKeysLfu | Policy::VolatileLfu => 255 - u64::from(e.clock() & 0xff),
                     Policy::VolatileTtl => u64::MAX - e.expire_at().unwrap_or(u64::MAX),
                     _ => 0,
@@ -189,7 +227,10 @@ pub(crate) fn pick_victim(ks: &Keyspace, policy: Policy, now_ms: u64) -> Option<
         // Sparse keyspace: fall back to a full walk for the first eligible key.
         for id in 0..n {
             let key = ks.with_shard(id, |s| {
-                s.table.iter().find(|e| !policy.volatile_only() || e.expire_at().is_some()).map(|e| e.key().to_vec())
+                s.table
+                    .iter()
+                    .find(|e| !policy.volatile_only() || e.expire_at().is_some())
+                    .map(|e| e.key().to_vec())
             });
             if let Some(k) = key {
                 return Some((id, k, 0));

@@ -32,7 +32,8 @@ impl Hash {
     }
     /// Estimated heap bytes.
     pub fn mem_usage(&self) -> usize {
-        self.bytes + alloc_size(self.map.capacity() * (std::mem::size_of::<(Box<[u8]>, Box<[u8]>)>() + 1))
+        self.bytes
+            + alloc_size(self.map.capacity() * (std::mem::size_of::<(Box<[u8]>, Box<[u8]>)>() + 1))
     }
     /// The value of `field`.
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {

@@ -41,7 +41,7 @@ pub mod value;
 pub mod zset;
 
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
 use entry::{alloc_size, Entry};
@@ -66,7 +66,10 @@ pub struct KeyspaceConfig {
 
 impl Default for KeyspaceConfig {
     fn default() -> Self {
-        KeyspaceConfig { databases: 16, shards_per_db: 256 }
+        KeyspaceConfig {
+            databases: 16,
+            shards_per_db: 256,
+        }
     }
 }
 
@@ -106,6 +109,29 @@ struct Shard {
     expires: usize,
     stats: Stats,
     watched: HashMap<Box<[u8]>, Vec<WatchFlag>>,
+    /// What the keyspace-wide counters last saw of this shard.
+    published: Published,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Published {
+    mem: usize,
+    len: usize,
+    expires: usize,
+    stats: Stats,
+}
+
+/// Keyspace-wide counters, kept current by publishing each shard's changes when its
+/// lock is released, so reading them never takes a shard lock (INFO inside EXEC would
+/// otherwise deadlock on the transaction's own locks).
+struct Totals {
+    mem: AtomicI64,
+    keys: Box<[AtomicI64]>,
+    expires: Box<[AtomicI64]>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    expired: AtomicU64,
+    evicted: AtomicU64,
 }
 
 impl Shard {
@@ -117,6 +143,47 @@ impl Shard {
             // hashbrown keeps buckets at 8/7 of capacity: 16-byte slot + 1 control byte each.
             (cap * 8 / 7 + 1).next_power_of_two() * (std::mem::size_of::<Entry>() + 1)
         }
+    }
+
+    /// Moves this shard's changes since the last call into the keyspace totals.
+    fn publish(&mut self, db: usize, t: &Totals) {
+        let mem = self.mem + self.table_overhead();
+        let now = Published {
+            mem,
+            len: self.table.len(),
+            expires: self.expires,
+            stats: self.stats,
+        };
+        let old = self.published;
+        if now.mem != old.mem {
+            t.mem
+                .fetch_add(now.mem as i64 - old.mem as i64, Ordering::Relaxed);
+        }
+        if now.len != old.len {
+            t.keys[db].fetch_add(now.len as i64 - old.len as i64, Ordering::Relaxed);
+        }
+        if now.expires != old.expires {
+            t.expires[db].fetch_add(now.expires as i64 - old.expires as i64, Ordering::Relaxed);
+        }
+        if now.stats != old.stats {
+            t.hits.fetch_add(
+                now.stats.hits.wrapping_sub(old.stats.hits),
+                Ordering::Relaxed,
+            );
+            t.misses.fetch_add(
+                now.stats.misses.wrapping_sub(old.stats.misses),
+                Ordering::Relaxed,
+            );
+            t.expired.fetch_add(
+                now.stats.expired.wrapping_sub(old.stats.expired),
+                Ordering::Relaxed,
+            );
+            t.evicted.fetch_add(
+                now.stats.evicted.wrapping_sub(old.stats.evicted),
+                Ordering::Relaxed,
+            );
+        }
+        self.published = now;
     }
 
     fn touch_watched(&mut self, key: &[u8]) {
@@ -158,11 +225,15 @@ pub struct Keyspace {
     policy: AtomicU8,
     replica_mode: AtomicBool,
     rng: Mutex<evict::Rng>,
+    totals: Totals,
 }
 
 impl std::fmt::Debug for Keyspace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keyspace").field("databases", &self.databases).field("shards_per_db", &self.shards_per_db).finish()
+        f.debug_struct("Keyspace")
+            .field("databases", &self.databases)
+            .field("shards_per_db", &self.shards_per_db)
+            .finish()
     }
 }
 
@@ -189,7 +260,9 @@ impl Keyspace {
     pub fn new(config: KeyspaceConfig) -> Keyspace {
         let databases = config.databases.max(1);
         let shards_per_db = config.shards_per_db.max(1).next_power_of_two();
-        let shards = (0..databases * shards_per_db).map(|_| Mutex::new(Shard::default())).collect();
+        let shards = (0..databases * shards_per_db)
+            .map(|_| Mutex::new(Shard::default()))
+            .collect();
         Keyspace {
             shards,
             databases,
@@ -199,6 +272,15 @@ impl Keyspace {
             policy: AtomicU8::new(Policy::NoEviction as u8),
             replica_mode: AtomicBool::new(false),
             rng: Mutex::new(evict::Rng::seeded()),
+            totals: Totals {
+                mem: AtomicI64::new(0),
+                keys: (0..databases).map(|_| AtomicI64::new(0)).collect(),
+                expires: (0..databases).map(|_| AtomicI64::new(0)).collect(),
+                hits: AtomicU64::new(0),
+                misses: AtomicU64::new(0),
+                expired: AtomicU64::new(0),
+                evicted: AtomicU64::new(0),
+            },
         }
     }
 
@@ -266,7 +348,12 @@ impl Keyspace {
     /// Locks one key's shard.
     pub fn lock_key(&self, db: usize, key: &[u8], now_ms: u64) -> Guard<'_> {
         let id = self.shard_of(db, key);
-        Guard { ks: self, locked: Locked::One(id, self.shards[id].lock()), now_ms, expired: Vec::new() }
+        Guard {
+            ks: self,
+            locked: Locked::One(id, self.shards[id].lock()),
+            now_ms,
+            expired: Vec::new(),
+        }
     }
 
     /// Locks the given global shard numbers (sorted and deduplicated here).
@@ -278,12 +365,18 @@ impl Keyspace {
         } else {
             Locked::Many(ids.iter().map(|&id| (id, self.shards[id].lock())).collect())
         };
-        Guard { ks: self, locked, now_ms, expired: Vec::new() }
+        Guard {
+            ks: self,
+            locked,
+            now_ms,
+            expired: Vec::new(),
+        }
     }
 
     /// Locks every shard of database `db`.
     pub fn lock_db(&self, db: usize, now_ms: u64) -> Guard<'_> {
-        let mut ids: Vec<usize> = (db * self.shards_per_db..(db + 1) * self.shards_per_db).collect();
+        let mut ids: Vec<usize> =
+            (db * self.shards_per_db..(db + 1) * self.shards_per_db).collect();
         self.lock_ids(&mut ids, now_ms)
     }
 
@@ -296,17 +389,22 @@ impl Keyspace {
     /// Locks one shard of `db` by its index within the database (for iteration).
     pub fn lock_shard(&self, db: usize, index: usize, now_ms: u64) -> Guard<'_> {
         let id = db * self.shards_per_db + index;
-        Guard { ks: self, locked: Locked::One(id, self.shards[id].lock()), now_ms, expired: Vec::new() }
+        Guard {
+            ks: self,
+            locked: Locked::One(id, self.shards[id].lock()),
+            now_ms,
+            expired: Vec::new(),
+        }
     }
 
     /// Number of keys in `db` (expired ones not yet removed included, as Redis counts).
     pub fn dbsize(&self, db: usize) -> usize {
-        self.db_range(db).map(|id| self.shards[id].lock().table.len()).sum()
+        self.totals.keys[db].load(Ordering::Relaxed).max(0) as usize
     }
 
     /// Keys with an expiry in `db`.
     pub fn expires_count(&self, db: usize) -> usize {
-        self.db_range(db).map(|id| self.shards[id].lock().expires).sum()
+        self.totals.expires[db].load(Ordering::Relaxed).max(0) as usize
     }
 
     fn db_range(&self, db: usize) -> std::ops::Range<usize> {
@@ -315,70 +413,61 @@ impl Keyspace {
 
     /// Estimated bytes held by all data (entries, values and tables).
     pub fn used_memory(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| {
-                let s = s.lock();
-                s.mem + s.table_overhead()
-            })
-            .sum()
+        self.totals.mem.load(Ordering::Relaxed).max(0) as usize
     }
 
     /// Counters summed over every shard.
     pub fn stats(&self) -> Stats {
-        let mut t = Stats::default();
-        for s in self.shards.iter() {
-            let s = s.lock();
-            t.hits += s.stats.hits;
-            t.misses += s.stats.misses;
-            t.expired += s.stats.expired;
-            t.evicted += s.stats.evicted;
+        let t = &self.totals;
+        Stats {
+            hits: t.hits.load(Ordering::Relaxed),
+            misses: t.misses.load(Ordering::Relaxed),
+            expired: t.expired.load(Ordering::Relaxed),
+            evicted: t.evicted.load(Ordering::Relaxed),
         }
-        t
     }
 
     /// Resets the hit/miss/expired/evicted counters (`CONFIG RESETSTAT`).
     pub fn reset_stats(&self) {
-        for s in self.shards.iter() {
-            s.lock().stats = Stats::default();
+        let t = &self.totals;
+        for c in [&t.hits, &t.misses, &t.expired, &t.evicted] {
+            c.store(0, Ordering::Relaxed);
         }
+    }
+
+    /// Publishes the changes of a shard whose lock is about to be released.
+    fn publish(&self, id: usize, s: &mut Shard) {
+        s.publish(id / self.shards_per_db, &self.totals);
     }
 
     /// Removes every key of `db`; returns how many there were. Takes all of the
     /// database's shard locks first, so the flush is one atomic step.
     pub fn flush_db(&self, db: usize) -> usize {
-        let mut guards: Vec<_> = self.db_range(db).map(|id| self.shards[id].lock()).collect();
-        guards.iter_mut().map(|g| g.clear()).sum()
+        self.lock_db(db, 0).clear_db(db)
     }
 
     /// Removes every key of every database, atomically.
     pub fn flush_all(&self) -> usize {
-        let mut guards: Vec<_> = self.shards.iter().map(|s| s.lock()).collect();
-        guards.iter_mut().map(|g| g.clear()).sum()
+        let mut g = self.lock_all(0);
+        (0..self.databases).map(|db| g.clear_db(db)).sum()
     }
 
     /// Swaps the contents of two databases atomically (`SWAPDB`). A key hashes to the
     /// same shard index in every database, so shards swap pairwise.
     pub fn swap_db(&self, a: usize, b: usize) {
-        if a == b {
-            return;
-        }
-        let (lo, hi) = if a < b { (a, b) } else { (b, a) };
-        let mut lo_g: Vec<_> = self.db_range(lo).map(|id| self.shards[id].lock()).collect();
-        let mut hi_g: Vec<_> = self.db_range(hi).map(|id| self.shards[id].lock()).collect();
-        for (x, y) in lo_g.iter_mut().zip(hi_g.iter_mut()) {
-            std::mem::swap(&mut x.table, &mut y.table);
-            std::mem::swap(&mut x.mem, &mut y.mem);
-            std::mem::swap(&mut x.expires, &mut y.expires);
-            x.touch_all_watched();
-            y.touch_all_watched();
-        }
+        let mut ids: Vec<usize> = self.db_range(a).chain(self.db_range(b)).collect();
+        self.lock_ids(&mut ids, 0).swap_dbs(a, b);
     }
 
     /// Registers `flag` to be set when `key` in `db` changes.
     pub fn watch(&self, db: usize, key: &[u8], flag: &WatchFlag) {
         let id = self.shard_of(db, key);
-        self.shards[id].lock().watched.entry(key.into()).or_default().push(flag.clone());
+        self.shards[id]
+            .lock()
+            .watched
+            .entry(key.into())
+            .or_default()
+            .push(flag.clone());
     }
 
     /// Removes a registration made by [`Keyspace::watch`].
@@ -397,7 +486,13 @@ impl Keyspace {
     /// next cursor: `SCAN` walks shard by shard, each shard whole under its lock, so every
     /// key present for the whole scan is returned at least once. A cursor is
     /// `shard index + 1`, 0 when done. Expired keys are skipped.
-    pub fn scan_shard(&self, db: usize, cursor: u64, now_ms: u64, mut visit: impl FnMut(&[u8], ValueRef<'_>)) -> u64 {
+    pub fn scan_shard(
+        &self,
+        db: usize,
+        cursor: u64,
+        now_ms: u64,
+        mut visit: impl FnMut(&[u8], ValueRef<'_>),
+    ) -> u64 {
         let index = cursor as usize;
         if index >= self.shards_per_db {
             return 0;
@@ -439,7 +534,11 @@ impl Keyspace {
         // Sparse database: take the first live key found.
         for id in self.db_range(db) {
             let s = self.shards[id].lock();
-            if let Some(e) = s.table.iter().find(|e| !e.expire_at().is_some_and(|at| at <= now_ms)) {
+            if let Some(e) = s
+                .table
+                .iter()
+                .find(|e| !e.expire_at().is_some_and(|at| at <= now_ms))
+            {
                 return Some(e.key().to_vec());
             }
         }
@@ -450,7 +549,13 @@ impl Keyspace {
     /// number, advanced here) and deletes keys whose TTL passed, examining at most
     /// `budget` entries. `on_delete(db, key)` runs for each while its shard is locked.
     /// Returns the number of keys deleted. Does nothing in replica mode.
-    pub fn active_expire(&self, cursor: &mut usize, budget: usize, now_ms: u64, on_delete: &mut dyn FnMut(usize, &[u8])) -> usize {
+    pub fn active_expire(
+        &self,
+        cursor: &mut usize,
+        budget: usize,
+        now_ms: u64,
+        on_delete: &mut dyn FnMut(usize, &[u8]),
+    ) -> usize {
         if self.replica_mode() {
             return 0;
         }
@@ -482,6 +587,7 @@ impl Keyspace {
                     on_delete(db, &key);
                 }
             }
+            self.publish(id, &mut s);
         }
         deleted
     }
@@ -515,6 +621,7 @@ impl Keyspace {
                 s.stats.evicted += 1;
                 on_delete(id / self.shards_per_db, &key);
             }
+            self.publish(id, &mut s);
             drop(s);
             if used <= max {
                 // Re-measure: tables may have shrunk or other threads added data.
@@ -547,14 +654,20 @@ fn find<'t>(s: &'t Shard, hash: u64, key: &[u8]) -> Option<&'t Entry> {
     s.table.find(hash, |e| e.key() == key)
 }
 
-fn remove_entry(s: &mut Shard, hash: u64, key: &[u8], hasher: &foldhash::fast::RandomState) -> Option<Entry> {
+fn remove_entry(
+    s: &mut Shard,
+    hash: u64,
+    key: &[u8],
+    hasher: &foldhash::fast::RandomState,
+) -> Option<Entry> {
     let e = match s.table.find_entry(hash, |e| e.key() == key) {
         Ok(occ) => occ.remove().0,
         Err(_) => return None,
     };
     // Give memory back when a table is mostly empty, as Redis shrinks its dicts.
     if s.table.capacity() > 64 && s.table.len() * 8 < s.table.capacity() {
-        s.table.shrink_to(s.table.len() * 2, |e| hasher.hash_one(e.key()));
+        s.table
+            .shrink_to(s.table.len() * 2, |e| hasher.hash_one(e.key()));
     }
     s.mem -= e.mem_usage();
     if e.expire_at().is_some() {
@@ -606,7 +719,9 @@ impl<'a> Guard<'a> {
         let ks = self.ks;
         let hasher = &ks.hasher;
         let s = self.shard(db, hash);
-        let Some(e) = find(s, hash, key) else { return false };
+        let Some(e) = find(s, hash, key) else {
+            return false;
+        };
         match e.expire_at() {
             Some(at) if at <= now => {
                 if !replica {
@@ -678,7 +793,9 @@ impl<'a> Guard<'a> {
             return false;
         }
         let s = self.shard(db, hash);
-        let Some(e) = s.table.find_mut(hash, |e| e.key() == key) else { return false };
+        let Some(e) = s.table.find_mut(hash, |e| e.key() == key) else {
+            return false;
+        };
         let before = e.mem_usage();
         let had = e.expire_at().is_some();
         e.set_expire(at);
@@ -704,7 +821,10 @@ impl<'a> Guard<'a> {
         let s = self.shard(db, hash);
         s.touch_watched(key);
         if live {
-            let e = s.table.find_mut(hash, |e| e.key() == key).expect("live key present");
+            let e = s
+                .table
+                .find_mut(hash, |e| e.key() == key)
+                .expect("live key present");
             let before = e.mem_usage();
             let had = e.expire_at().is_some();
             let at = match ttl {
@@ -739,7 +859,12 @@ impl<'a> Guard<'a> {
     /// Runs `f` on the collection under `key` (if the key is live and holds a
     /// collection) and keeps memory accounting right; a collection left empty is
     /// deleted, as Redis does. Returns `None` when there is no live collection.
-    pub fn update<R>(&mut self, db: usize, key: &[u8], f: impl FnOnce(&mut Object) -> R) -> Option<R> {
+    pub fn update<R>(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        f: impl FnOnce(&mut Object) -> R,
+    ) -> Option<R> {
         let hash = self.ks.hash(key);
         if !self.check_live(db, hash, key) {
             return None;
@@ -798,7 +923,8 @@ impl<'a> Guard<'a> {
             return None;
         }
         let now = evict::lru_clock(self.now_ms);
-        find(self.shard(db, hash), hash, key).map(|e| u64::from(evict::clock_distance(now, e.clock())))
+        find(self.shard(db, hash), hash, key)
+            .map(|e| u64::from(evict::clock_distance(now, e.clock())))
     }
 
     /// LFU frequency counter of the key (`OBJECT FREQ`).
@@ -841,8 +967,152 @@ impl<'a> Guard<'a> {
     }
 }
 
+impl<'a> Guard<'a> {
+    fn locked_in_db(&mut self, db: usize) -> Vec<&mut Shard> {
+        let spd = self.ks.shards_per_db;
+        let range = db * spd..(db + 1) * spd;
+        match &mut self.locked {
+            Locked::One(id, g) => {
+                if range.contains(id) {
+                    vec![&mut **g]
+                } else {
+                    vec![]
+                }
+            }
+            Locked::Many(v) => v
+                .iter_mut()
+                .filter(|(id, _)| range.contains(id))
+                .map(|(_, g)| &mut **g)
+                .collect(),
+        }
+    }
+
+    fn assert_whole_db(&self, db: usize) {
+        let spd = self.ks.shards_per_db;
+        let n = match &self.locked {
+            Locked::One(id, _) => usize::from(*id / spd == db),
+            Locked::Many(v) => v.iter().filter(|(id, _)| *id / spd == db).count(),
+        };
+        assert_eq!(n, spd, "keyspace: database {db} is not wholly locked");
+    }
+
+    /// Number of keys in `db` (whose shards must all be locked: `lock_db`/`lock_all`).
+    pub fn db_len(&mut self, db: usize) -> usize {
+        self.assert_whole_db(db);
+        self.locked_in_db(db).iter().map(|s| s.table.len()).sum()
+    }
+
+    /// Removes every key of `db` (wholly locked); returns how many there were.
+    pub fn clear_db(&mut self, db: usize) -> usize {
+        self.assert_whole_db(db);
+        self.locked_in_db(db).into_iter().map(|s| s.clear()).sum()
+    }
+
+    /// Swaps databases `a` and `b` (both wholly locked).
+    pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        if a == b {
+            return;
+        }
+        self.assert_whole_db(a);
+        self.assert_whole_db(b);
+        let spd = self.ks.shards_per_db;
+        let Locked::Many(v) = &mut self.locked else {
+            unreachable!("two databases are many shards")
+        };
+        for i in 0..spd {
+            let ia = v
+                .binary_search_by_key(&(a * spd + i), |(id, _)| *id)
+                .expect("locked");
+            let ib = v
+                .binary_search_by_key(&(b * spd + i), |(id, _)| *id)
+                .expect("locked");
+            let (lo, hi) = if ia < ib { (ia, ib) } else { (ib, ia) };
+            let (left, right) = v.split_at_mut(hi);
+            let x = &mut left[lo].1;
+            let y = &mut right[0].1;
+            std::mem::swap(&mut x.table, &mut y.table);
+            std::mem::swap(&mut x.mem, &mut y.mem);
+            std::mem::swap(&mut x.expires, &mut y.expires);
+            x.touch_all_watched();
+            y.touch_all_watched();
+        }
+    }
+
+    /// `SCAN` over a wholly locked `db`: visits the keys of shards from `cursor` on until
+    /// at least `count` keys were visited (whole shards at a time); returns the next
+    /// cursor (0 when done). See [`Keyspace::scan_shard`] for the guarantee.
+    pub fn scan(
+        &mut self,
+        db: usize,
+        cursor: u64,
+        count: usize,
+        mut visit: impl FnMut(&[u8], ValueRef<'_>),
+    ) -> u64 {
+        self.assert_whole_db(db);
+        let now = self.now_ms;
+        let spd = self.ks.shards_per_db as u64;
+        let shards = self.locked_in_db(db);
+        let mut index = cursor;
+        let mut seen = 0;
+        while index < spd && seen < count.max(1) {
+            for e in shards[index as usize].table.iter() {
+                if e.expire_at().is_some_and(|at| at <= now) {
+                    continue;
+                }
+                seen += 1;
+                visit(e.key(), e.value());
+            }
+            index += 1;
+        }
+        if index >= spd {
+            0
+        } else {
+            index
+        }
+    }
+
+    /// A random live key of a wholly locked `db`.
+    pub fn random_key(&mut self, db: usize) -> Option<Vec<u8>> {
+        self.assert_whole_db(db);
+        let now = self.now_ms;
+        let ks = self.ks;
+        let shards = self.locked_in_db(db);
+        let total: usize = shards.iter().map(|s| s.table.len()).sum();
+        if total == 0 {
+            return None;
+        }
+        for _ in 0..100 {
+            let mut pick = (ks.next_random() as usize) % total;
+            for s in shards.iter() {
+                if pick < s.table.len() {
+                    let e = s.table.iter().nth(pick)?;
+                    if !e.expire_at().is_some_and(|at| at <= now) {
+                        return Some(e.key().to_vec());
+                    }
+                    break;
+                }
+                pick -= s.table.len();
+            }
+        }
+        shards
+            .iter()
+            .flat_map(|s| s.table.iter())
+            .find(|e| !e.expire_at().is_some_and(|at| at <= now))
+            .map(|e| e.key().to_vec())
+    }
+}
+
 impl Drop for Guard<'_> {
     fn drop(&mut self) {
+        let ks = self.ks;
+        match &mut self.locked {
+            Locked::One(id, g) => ks.publish(*id, g),
+            Locked::Many(v) => {
+                for (id, g) in v.iter_mut() {
+                    ks.publish(*id, g);
+                }
+            }
+        }
         debug_assert!(
             self.expired.is_empty() || std::thread::panicking(),
             "expired keys must be taken (and logged) before the guard is released"

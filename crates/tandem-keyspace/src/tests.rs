@@ -1,7 +1,10 @@
 use super::*;
 
 fn ks() -> Keyspace {
-    Keyspace::new(KeyspaceConfig { databases: 4, shards_per_db: 8 })
+    Keyspace::new(KeyspaceConfig {
+        databases: 4,
+        shards_per_db: 8,
+    })
 }
 
 #[test]
@@ -70,6 +73,9 @@ fn memory_accounting_returns_to_zero() {
     }
     let shard_mem: usize = ks.shards.iter().map(|s| s.lock().mem).sum();
     assert_eq!(shard_mem, 0);
+    assert_eq!(ks.dbsize(1), 0);
+    let overhead: usize = ks.shards.iter().map(|s| s.lock().table_overhead()).sum();
+    assert_eq!(ks.used_memory(), overhead);
     assert_eq!(ks.expires_count(1), 0);
 }
 
@@ -112,7 +118,8 @@ fn scan_visits_every_key_once() {
     let ks = ks();
     for i in 0..500 {
         let k = format!("k{i}");
-        ks.lock_key(0, k.as_bytes(), 0).set(0, k.as_bytes(), Value::Str(vec![]), Ttl::Clear);
+        ks.lock_key(0, k.as_bytes(), 0)
+            .set(0, k.as_bytes(), Value::Str(vec![]), Ttl::Clear);
     }
     let mut seen = std::collections::HashSet::new();
     let mut cursor = 0;
@@ -131,11 +138,15 @@ fn active_expiry_and_eviction_report_deletions() {
     for i in 0..200 {
         let k = format!("k{i}");
         let ttl = if i % 2 == 0 { Ttl::At(100) } else { Ttl::Clear };
-        ks.lock_key(0, k.as_bytes(), 0).set(0, k.as_bytes(), Value::Str(vec![b'v'; 50]), ttl);
+        ks.lock_key(0, k.as_bytes(), 0)
+            .set(0, k.as_bytes(), Value::Str(vec![b'v'; 50]), ttl);
     }
     let mut deleted = Vec::new();
     let mut cursor = 0;
-    while ks.active_expire(&mut cursor, 1000, 200, &mut |db, k| deleted.push((db, k.to_vec()))) > 0 {}
+    while ks.active_expire(&mut cursor, 1000, 200, &mut |db, k| {
+        deleted.push((db, k.to_vec()))
+    }) > 0
+    {}
     assert_eq!(deleted.len(), 100);
     assert_eq!(ks.dbsize(0), 100);
 
@@ -154,6 +165,7 @@ fn active_expiry_and_eviction_report_deletions() {
 fn random_key_finds_live_keys() {
     let ks = ks();
     assert!(ks.random_key(0, 0).is_none());
-    ks.lock_key(0, b"only", 0).set(0, b"only", Value::Str(vec![]), Ttl::Clear);
+    ks.lock_key(0, b"only", 0)
+        .set(0, b"only", Value::Str(vec![]), Ttl::Clear);
     assert_eq!(ks.random_key(0, 0), Some(b"only".to_vec()));
 }

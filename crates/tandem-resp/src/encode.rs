@@ -64,7 +64,10 @@ pub fn simple(out: &mut Vec<u8>, s: &[u8]) {
 /// CR and LF inside `msg` are replaced by spaces, as Redis does.
 pub fn error(out: &mut Vec<u8>, msg: &str) {
     out.push(b'-');
-    out.extend(msg.bytes().map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+    out.extend(
+        msg.bytes()
+            .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+    );
     out.extend_from_slice(b"\r\n");
 }
 
@@ -187,7 +190,11 @@ pub fn format_double(v: f64) -> String {
         return if v > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if v == 0.0 {
-        return if v.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if v.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     const P: i32 = 17;
     // Scientific form with P significant digits gives the decimal exponent X.

@@ -55,7 +55,9 @@ impl std::fmt::Display for FrameError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             FrameError::Incomplete => f.write_str("incomplete frame"),
-            FrameError::Invalid { pos, reason } => write!(f, "invalid RESP at byte {pos}: {reason}"),
+            FrameError::Invalid { pos, reason } => {
+                write!(f, "invalid RESP at byte {pos}: {reason}")
+            }
         }
     }
 }
@@ -82,7 +84,10 @@ fn line(buf: &[u8], pos: usize) -> Result<(usize, usize), FrameError> {
     match rest.iter().position(|&b| b == b'\r') {
         Some(i) if pos + i + 1 < buf.len() => {
             if buf[pos + i + 1] != b'\n' {
-                return Err(FrameError::Invalid { pos: pos + i + 1, reason: "expected LF after CR" });
+                return Err(FrameError::Invalid {
+                    pos: pos + i + 1,
+                    reason: "expected LF after CR",
+                });
             }
             Ok((pos + i, pos + i + 2))
         }
@@ -93,7 +98,10 @@ fn line(buf: &[u8], pos: usize) -> Result<(usize, usize), FrameError> {
 fn int_line(buf: &[u8], pos: &mut usize) -> Result<i64, FrameError> {
     let start = *pos;
     let (end, next) = line(buf, start)?;
-    let v = crate::parse_i64(&buf[start..end]).ok_or(FrameError::Invalid { pos: start, reason: "bad integer" })?;
+    let v = crate::parse_i64(&buf[start..end]).ok_or(FrameError::Invalid {
+        pos: start,
+        reason: "bad integer",
+    })?;
     *pos = next;
     Ok(v)
 }
@@ -104,24 +112,38 @@ fn count(buf: &[u8], pos: &mut usize) -> Result<Option<usize>, FrameError> {
     if n == -1 {
         return Ok(None);
     }
-    let n = usize::try_from(n).map_err(|_| FrameError::Invalid { pos: start, reason: "negative length" })?;
+    let n = usize::try_from(n).map_err(|_| FrameError::Invalid {
+        pos: start,
+        reason: "negative length",
+    })?;
     Ok(Some(n))
 }
 
 fn blob(buf: &Bytes, pos: &mut usize, n: usize) -> Result<Bytes, FrameError> {
-    let end = pos.checked_add(n).ok_or(FrameError::Invalid { pos: *pos, reason: "length overflow" })?;
+    let end = pos.checked_add(n).ok_or(FrameError::Invalid {
+        pos: *pos,
+        reason: "length overflow",
+    })?;
     if end + 2 > buf.len() {
         return Err(FrameError::Incomplete);
     }
     if &buf[end..end + 2] != b"\r\n" {
-        return Err(FrameError::Invalid { pos: end, reason: "expected CRLF after payload" });
+        return Err(FrameError::Invalid {
+            pos: end,
+            reason: "expected CRLF after payload",
+        });
     }
     let b = buf.slice(*pos..end);
     *pos = end + 2;
     Ok(b)
 }
 
-fn elements(buf: &Bytes, pos: &mut usize, n: usize, depth: usize) -> Result<Vec<Frame>, FrameError> {
+fn elements(
+    buf: &Bytes,
+    pos: &mut usize,
+    n: usize,
+    depth: usize,
+) -> Result<Vec<Frame>, FrameError> {
     // Each element needs at least 3 bytes: never reserve more than the input can hold.
     let mut v = Vec::with_capacity(n.min((buf.len() - *pos) / 3 + 1));
     for _ in 0..n {
@@ -132,7 +154,10 @@ fn elements(buf: &Bytes, pos: &mut usize, n: usize, depth: usize) -> Result<Vec<
 
 fn decode_at(buf: &Bytes, pos: &mut usize, depth: usize) -> Result<Frame, FrameError> {
     if depth > MAX_DEPTH {
-        return Err(FrameError::Invalid { pos: *pos, reason: "nesting too deep" });
+        return Err(FrameError::Invalid {
+            pos: *pos,
+            reason: "nesting too deep",
+        });
     }
     let tag_pos = *pos;
     let tag = *buf.get(tag_pos).ok_or(FrameError::Incomplete)?;
@@ -151,7 +176,10 @@ fn decode_at(buf: &Bytes, pos: &mut usize, depth: usize) -> Result<Frame, FrameE
         b'_' => {
             let (end, next) = line(buf, *pos)?;
             if end != *pos {
-                return Err(FrameError::Invalid { pos: *pos, reason: "null with payload" });
+                return Err(FrameError::Invalid {
+                    pos: *pos,
+                    reason: "null with payload",
+                });
             }
             *pos = next;
             Frame::Null
@@ -161,16 +189,27 @@ fn decode_at(buf: &Bytes, pos: &mut usize, depth: usize) -> Result<Frame, FrameE
             match &l[..] {
                 b"t" => Frame::Boolean(true),
                 b"f" => Frame::Boolean(false),
-                _ => return Err(FrameError::Invalid { pos: tag_pos + 1, reason: "bad boolean" }),
+                _ => {
+                    return Err(FrameError::Invalid {
+                        pos: tag_pos + 1,
+                        reason: "bad boolean",
+                    })
+                }
             }
         }
         b',' => {
             let l = simple_line(pos)?;
-            let text = std::str::from_utf8(&l).map_err(|_| FrameError::Invalid { pos: tag_pos + 1, reason: "bad double" })?;
+            let text = std::str::from_utf8(&l).map_err(|_| FrameError::Invalid {
+                pos: tag_pos + 1,
+                reason: "bad double",
+            })?;
             let v = match text {
                 "inf" => f64::INFINITY,
                 "-inf" => f64::NEG_INFINITY,
-                t => t.parse().map_err(|_| FrameError::Invalid { pos: tag_pos + 1, reason: "bad double" })?,
+                t => t.parse().map_err(|_| FrameError::Invalid {
+                    pos: tag_pos + 1,
+                    reason: "bad double",
+                })?,
             };
             Frame::Double(v)
         }
@@ -187,7 +226,10 @@ fn decode_at(buf: &Bytes, pos: &mut usize, depth: usize) -> Result<Frame, FrameE
             Some(n) => {
                 let b = blob(buf, pos, n)?;
                 if b.len() < 4 || b[3] != b':' {
-                    return Err(FrameError::Invalid { pos: tag_pos, reason: "verbatim without format" });
+                    return Err(FrameError::Invalid {
+                        pos: tag_pos,
+                        reason: "verbatim without format",
+                    });
                 }
                 Frame::Verbatim(b.slice(4..))
             }
@@ -223,7 +265,12 @@ fn decode_at(buf: &Bytes, pos: &mut usize, depth: usize) -> Result<Frame, FrameE
             }
             decode_at(buf, pos, depth + 1)?
         }
-        _ => return Err(FrameError::Invalid { pos: tag_pos, reason: "unknown type byte" }),
+        _ => {
+            return Err(FrameError::Invalid {
+                pos: tag_pos,
+                reason: "unknown type byte",
+            })
+        }
     })
 }
 
@@ -241,7 +288,10 @@ mod tests {
             Frame::Array(vec![
                 Frame::Bulk(Bytes::from_static(b"foo")),
                 Frame::Integer(-7),
-                Frame::Map(vec![(Frame::Simple(Bytes::from_static(b"a")), Frame::Boolean(true))]),
+                Frame::Map(vec![(
+                    Frame::Simple(Bytes::from_static(b"a")),
+                    Frame::Boolean(true)
+                )]),
             ])
         );
     }
@@ -253,6 +303,9 @@ mod tests {
         let b = Bytes::from_static(b"$9999999999999\r\n");
         assert_eq!(Frame::decode(&b), Err(FrameError::Incomplete));
         let b = Bytes::from_static(b"?x\r\n");
-        assert!(matches!(Frame::decode(&b), Err(FrameError::Invalid { pos: 0, .. })));
+        assert!(matches!(
+            Frame::decode(&b),
+            Err(FrameError::Invalid { pos: 0, .. })
+        ));
     }
 }

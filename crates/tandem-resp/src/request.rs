@@ -31,7 +31,11 @@ pub struct RequestLimits {
 
 impl Default for RequestLimits {
     fn default() -> Self {
-        RequestLimits { proto_max_bulk_len: 512 * 1024 * 1024, unauthenticated: false, from_master: false }
+        RequestLimits {
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            unauthenticated: false,
+            from_master: false,
+        }
     }
 }
 
@@ -72,7 +76,9 @@ impl fmt::Display for ProtocolError {
             ProtocolError::TooBigBulkCountString => f.write_str("too big bulk count string"),
             ProtocolError::TooBigInlineRequest => f.write_str("too big inline request"),
             ProtocolError::UnbalancedQuotes => f.write_str("unbalanced quotes in request"),
-            ProtocolError::UnauthenticatedMultibulkLength => f.write_str("unauthenticated multibulk length"),
+            ProtocolError::UnauthenticatedMultibulkLength => {
+                f.write_str("unauthenticated multibulk length")
+            }
             ProtocolError::UnauthenticatedBulkLength => f.write_str("unauthenticated bulk length"),
             ProtocolError::MasterInline => f.write_str("Master using the inline protocol. Desync?"),
         }
@@ -160,7 +166,11 @@ impl RequestParser {
     /// Parses the request at the start of `buf`. `Ok(None)` means more bytes are needed
     /// (nothing was consumed); an error means the connection must be closed after the
     /// error reply.
-    pub fn parse<'a>(&'a mut self, buf: &'a [u8], limits: &RequestLimits) -> Result<Option<Request<'a>>, ProtocolError> {
+    pub fn parse<'a>(
+        &'a mut self,
+        buf: &'a [u8],
+        limits: &RequestLimits,
+    ) -> Result<Option<Request<'a>>, ProtocolError> {
         self.spans.clear();
         self.scratch.clear();
         if buf.is_empty() {
@@ -177,7 +187,13 @@ impl RequestParser {
                 None => return Ok(None),
             }
         };
-        Ok(Some(Request { buf, scratch: &self.scratch, spans: &self.spans, consumed, inline }))
+        Ok(Some(Request {
+            buf,
+            scratch: &self.scratch,
+            spans: &self.spans,
+            consumed,
+            inline,
+        }))
     }
 
     /// Bytes still needed before the request at the start of `buf` can complete, when
@@ -208,7 +224,11 @@ impl RequestParser {
         None
     }
 
-    fn parse_multibulk(&mut self, buf: &[u8], limits: &RequestLimits) -> Result<Option<usize>, ProtocolError> {
+    fn parse_multibulk(
+        &mut self,
+        buf: &[u8],
+        limits: &RequestLimits,
+    ) -> Result<Option<usize>, ProtocolError> {
         let Some(cr) = find_cr(buf) else {
             if buf.len() > INLINE_MAX_SIZE {
                 return Err(ProtocolError::TooBigMbulkCountString);
@@ -244,7 +264,11 @@ impl RequestParser {
                 return Err(ProtocolError::ExpectedDollar(rest[0]));
             }
             let len = match parse_i64(&rest[1..cr]) {
-                Some(n) if n >= 0 && (limits.from_master || n as u64 <= limits.proto_max_bulk_len) => n as u64,
+                Some(n)
+                    if n >= 0 && (limits.from_master || n as u64 <= limits.proto_max_bulk_len) =>
+                {
+                    n as u64
+                }
                 _ => return Err(ProtocolError::InvalidBulkLength),
             };
             if len > 16384 && limits.unauthenticated {
@@ -258,20 +282,32 @@ impl RequestParser {
             if end.saturating_add(2) > buf.len() {
                 return Ok(None);
             }
-            self.spans.push(Span { start, end, scratch: false });
+            self.spans.push(Span {
+                start,
+                end,
+                scratch: false,
+            });
             pos = end + 2;
         }
         Ok(Some(pos))
     }
 
-    fn parse_inline(&mut self, buf: &[u8], limits: &RequestLimits) -> Result<Option<usize>, ProtocolError> {
+    fn parse_inline(
+        &mut self,
+        buf: &[u8],
+        limits: &RequestLimits,
+    ) -> Result<Option<usize>, ProtocolError> {
         let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
             if buf.len() > INLINE_MAX_SIZE {
                 return Err(ProtocolError::TooBigInlineRequest);
             }
             return Ok(None);
         };
-        let line_end = if nl > 0 && buf[nl - 1] == b'\r' { nl - 1 } else { nl };
+        let line_end = if nl > 0 && buf[nl - 1] == b'\r' {
+            nl - 1
+        } else {
+            nl
+        };
         let line = &buf[..line_end];
         split_args(line, &mut self.scratch, &mut self.spans)?;
         if !self.spans.is_empty() && limits.from_master {
@@ -297,7 +333,11 @@ fn hex_val(b: u8) -> Option<u8> {
 /// Splits a line like Redis's `sdssplitargs`: whitespace separates arguments;
 /// `"..."` supports `\xHH`, `\n`, `\r`, `\t`, `\b`, `\a` and `\<c>`; `'...'` supports
 /// `\'`; a closing quote must be followed by whitespace or the end of the line.
-fn split_args(line: &[u8], scratch: &mut Vec<u8>, spans: &mut Vec<Span>) -> Result<(), ProtocolError> {
+fn split_args(
+    line: &[u8],
+    scratch: &mut Vec<u8>,
+    spans: &mut Vec<Span>,
+) -> Result<(), ProtocolError> {
     let mut i = 0;
     let n = line.len();
     loop {
@@ -377,7 +417,11 @@ fn split_args(line: &[u8], scratch: &mut Vec<u8>, spans: &mut Vec<Span>) -> Resu
                 i += 1;
             }
         }
-        spans.push(Span { start, end: scratch.len(), scratch: true });
+        spans.push(Span {
+            start,
+            end: scratch.len(),
+            scratch: true,
+        });
     }
 }
 
@@ -388,7 +432,8 @@ mod tests {
     fn parse_all(input: &[u8]) -> Result<Option<(Vec<Vec<u8>>, usize)>, ProtocolError> {
         let mut p = RequestParser::new();
         let lim = RequestLimits::default();
-        Ok(p.parse(input, &lim)?.map(|r| (r.args().map(|a| a.to_vec()).collect(), r.consumed())))
+        Ok(p.parse(input, &lim)?
+            .map(|r| (r.args().map(|a| a.to_vec()).collect(), r.consumed())))
     }
 
     #[test]
@@ -416,24 +461,58 @@ mod tests {
         let (args, used) = parse_all(b"ECHO \"a b\"\r\n").unwrap().unwrap();
         assert_eq!(args, vec![b"ECHO".to_vec(), b"a b".to_vec()]);
         assert_eq!(used, 12);
-        let (args, _) = parse_all(b"set k \"\\x41\\n\" 'it\\'s'\n").unwrap().unwrap();
-        assert_eq!(args, vec![b"set".to_vec(), b"k".to_vec(), b"A\n".to_vec(), b"it's".to_vec()]);
+        let (args, _) = parse_all(b"set k \"\\x41\\n\" 'it\\'s'\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            args,
+            vec![
+                b"set".to_vec(),
+                b"k".to_vec(),
+                b"A\n".to_vec(),
+                b"it's".to_vec()
+            ]
+        );
         let (args, used) = parse_all(b"\r\n").unwrap().unwrap();
         assert!(args.is_empty());
         assert_eq!(used, 2);
-        assert_eq!(parse_all(b"ECHO \"abc\r\n"), Err(ProtocolError::UnbalancedQuotes));
-        assert_eq!(parse_all(b"ECHO \"a\"b\r\n"), Err(ProtocolError::UnbalancedQuotes));
+        assert_eq!(
+            parse_all(b"ECHO \"abc\r\n"),
+            Err(ProtocolError::UnbalancedQuotes)
+        );
+        assert_eq!(
+            parse_all(b"ECHO \"a\"b\r\n"),
+            Err(ProtocolError::UnbalancedQuotes)
+        );
     }
 
     #[test]
     fn errors_match_redis_texts() {
-        assert_eq!(parse_all(b"*x\r\n").unwrap_err().reply_text(), "ERR Protocol error: invalid multibulk length");
-        assert_eq!(parse_all(b"*1\r\nfoo\r\n").unwrap_err().reply_text(), "ERR Protocol error: expected '$', got 'f'");
-        assert_eq!(parse_all(b"*1\r\n$-1\r\n").unwrap_err(), ProtocolError::InvalidBulkLength);
-        assert_eq!(parse_all(b"*1\r\n$2000000000\r\n").unwrap_err(), ProtocolError::InvalidBulkLength);
-        assert_eq!(parse_all(b"*3000000000\r\n").unwrap_err(), ProtocolError::InvalidMultibulkLength);
+        assert_eq!(
+            parse_all(b"*x\r\n").unwrap_err().reply_text(),
+            "ERR Protocol error: invalid multibulk length"
+        );
+        assert_eq!(
+            parse_all(b"*1\r\nfoo\r\n").unwrap_err().reply_text(),
+            "ERR Protocol error: expected '$', got 'f'"
+        );
+        assert_eq!(
+            parse_all(b"*1\r\n$-1\r\n").unwrap_err(),
+            ProtocolError::InvalidBulkLength
+        );
+        assert_eq!(
+            parse_all(b"*1\r\n$2000000000\r\n").unwrap_err(),
+            ProtocolError::InvalidBulkLength
+        );
+        assert_eq!(
+            parse_all(b"*3000000000\r\n").unwrap_err(),
+            ProtocolError::InvalidMultibulkLength
+        );
         let big = vec![b'a'; INLINE_MAX_SIZE + 1];
-        assert_eq!(parse_all(&big).unwrap_err().reply_text(), "ERR Protocol error: too big inline request");
+        assert_eq!(
+            parse_all(&big).unwrap_err().reply_text(),
+            "ERR Protocol error: too big inline request"
+        );
     }
 
     #[test]
@@ -449,13 +528,25 @@ mod tests {
     #[test]
     fn unauthenticated_limits() {
         let mut p = RequestParser::new();
-        let lim = RequestLimits { unauthenticated: true, ..Default::default() };
-        assert_eq!(p.parse(b"*11\r\n", &lim).unwrap_err(), ProtocolError::UnauthenticatedMultibulkLength);
-        assert_eq!(p.parse(b"*1\r\n$16385\r\n", &lim).unwrap_err(), ProtocolError::UnauthenticatedBulkLength);
+        let lim = RequestLimits {
+            unauthenticated: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            p.parse(b"*11\r\n", &lim).unwrap_err(),
+            ProtocolError::UnauthenticatedMultibulkLength
+        );
+        assert_eq!(
+            p.parse(b"*1\r\n$16385\r\n", &lim).unwrap_err(),
+            ProtocolError::UnauthenticatedBulkLength
+        );
     }
 
     #[test]
     fn needed_hint() {
-        assert_eq!(RequestParser::bytes_needed_hint(b"*2\r\n$3\r\nSET\r\n$100\r\nab"), Some(100));
+        assert_eq!(
+            RequestParser::bytes_needed_hint(b"*2\r\n$3\r\nSET\r\n$100\r\nab"),
+            Some(100)
+        );
     }
 }

@@ -1,0 +1,6 @@
+//! The lists commands.
+
+use crate::command::CommandSpec;
+
+/// This family's commands.
+pub const COMMANDS: &[CommandSpec] = &[];

@@ -1,0 +1,6 @@
+//! The sets commands.
+
+use crate::command::CommandSpec;
+
+/// This family's commands.
+pub const COMMANDS: &[CommandSpec] = &[];

@@ -1,0 +1,200 @@
+//! The command table: every command's name, arity, flags and key positions, and the
+//! function that runs it.
+//!
+//! Flags, not string compares, decide authentication, read-only replicas, `maxmemory`
+//! refusals, `CLIENT PAUSE WRITE`, MULTI queueing and what is propagated. Key positions
+//! decide which shards are locked before the handler runs.
+
+use std::collections::HashMap;
+
+use crate::call::Call;
+use crate::error::CmdResult;
+
+/// Command flags (a bit set).
+pub mod flags {
+    /// Changes data; refused on read-only replicas, paused by `CLIENT PAUSE WRITE`.
+    pub const WRITE: u32 = 1 << 0;
+    /// Only reads data.
+    pub const READONLY: u32 = 1 << 1;
+    /// May grow memory: refused with `-OOM` over `maxmemory` when nothing can be evicted.
+    pub const DENYOOM: u32 = 1 << 2;
+    /// Administrative.
+    pub const ADMIN: u32 = 1 << 3;
+    /// Pub/sub related.
+    pub const PUBSUB: u32 = 1 << 4;
+    /// May block the client.
+    pub const BLOCKING: u32 = 1 << 5;
+    /// Allowed while the dataset is loading.
+    pub const LOADING: u32 = 1 << 6;
+    /// Allowed on a replica whose master link is down with `replica-serve-stale-data no`.
+    pub const STALE: u32 = 1 << 7;
+    /// Allowed before authentication.
+    pub const NO_AUTH: u32 = 1 << 8;
+    /// O(1) or O(log n).
+    pub const FAST: u32 = 1 << 9;
+    /// Not propagated as a write, but may replicate (PUBLISH): paused by `CLIENT PAUSE WRITE`.
+    pub const MAY_REPLICATE: u32 = 1 << 10;
+    /// Refused inside MULTI.
+    pub const NO_MULTI: u32 = 1 << 11;
+    /// Not shown by MONITOR.
+    pub const SKIP_MONITOR: u32 = 1 << 12;
+    /// Executed immediately even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET).
+    pub const TX_CONTROL: u32 = 1 << 13;
+    /// Allowed in RESP2 subscriber context.
+    pub const SUB_CONTEXT: u32 = 1 << 14;
+
+    /// Names as `COMMAND INFO` lists them, with their bits.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (NO_AUTH, "no_auth"),
+        (FAST, "fast"),
+        (MAY_REPLICATE, "may_replicate"),
+        (NO_MULTI, "no_multi"),
+        (SKIP_MONITOR, "skip_monitor"),
+    ];
+}
+
+/// Where a command's keys are.
+#[derive(Clone, Copy)]
+pub enum Keys {
+    /// No keys: nothing is locked.
+    None,
+    /// Keys at `first..=last` every `step` (`last` < 0 counts from the end, -1 = last).
+    Range {
+        /// First key argument.
+        first: i32,
+        /// Last key argument.
+        last: i32,
+        /// Distance between keys.
+        step: i32,
+    },
+    /// Computed from the arguments: pushes `(db, argument index)` pairs given the
+    /// session's current db (MOVE and COPY name another db).
+    Custom(fn(argv: &[&[u8]], db: usize, out: &mut Vec<(usize, usize)>)),
+    /// Every shard of the session's database (FLUSHDB, KEYS, SCAN, DBSIZE, RANDOMKEY).
+    Db,
+    /// Every shard of every database (FLUSHALL, SWAPDB).
+    All,
+}
+
+impl Keys {
+    /// Shorthand for [`Keys::Range`].
+    pub const fn range(first: i32, last: i32, step: i32) -> Keys {
+        Keys::Range { first, last, step }
+    }
+
+    /// Appends `(db, argument index)` of every key in `argv`.
+    pub fn collect(&self, argv: &[&[u8]], db: usize, out: &mut Vec<(usize, usize)>) {
+        match *self {
+            Keys::Range { first, last, step } => {
+                let n = argv.len() as i32;
+                let last = if last < 0 { n + last } else { last.min(n - 1) };
+                let mut i = first;
+                while i <= last && i < n && step > 0 {
+                    out.push((db, i as usize));
+                    i += step;
+                }
+            }
+            Keys::Custom(f) => f(argv, db, out),
+            Keys::None | Keys::Db | Keys::All => {}
+        }
+    }
+
+    /// The (first, last, step) triple `COMMAND INFO` reports.
+    pub fn legacy_triple(&self) -> (i64, i64, i64) {
+        match *self {
+            Keys::Range { first, last, step } => (first.into(), last.into(), step.into()),
+            _ => (0, 0, 0),
+        }
+    }
+}
+
+/// A command handler.
+pub type Handler = fn(&mut Call<'_, '_>) -> CmdResult;
+
+/// One entry of the command table.
+pub struct CommandSpec {
+    /// Lower-case name.
+    pub name: &'static str,
+    /// Redis arity: `n` exactly n arguments (name included), `-n` at least n.
+    pub arity: i32,
+    /// Bit set of [`flags`].
+    pub flags: u32,
+    /// Key positions.
+    pub keys: Keys,
+    /// The implementation.
+    pub run: Handler,
+}
+
+impl CommandSpec {
+    /// Whether the spec has flag `f`.
+    pub fn has(&self, f: u32) -> bool {
+        self.flags & f != 0
+    }
+
+    /// Whether `argc` arguments satisfy the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.arity;
+        (a > 0 && argc as i32 == a) || (a < 0 && argc as i32 >= -a)
+    }
+}
+
+/// All commands by lower-case name.
+pub struct CommandTable {
+    by_name: HashMap<&'static str, &'static CommandSpec>,
+}
+
+impl CommandTable {
+    /// Builds the table from every command family.
+    pub fn new() -> CommandTable {
+        let mut by_name = HashMap::new();
+        for family in crate::cmd::FAMILIES {
+            for spec in family.iter() {
+                let prev = by_name.insert(spec.name, spec);
+                assert!(prev.is_none(), "command {} defined twice", spec.name);
+            }
+        }
+        CommandTable { by_name }
+    }
+
+    /// Looks a command up by name, ignoring ASCII case.
+    pub fn get(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        let mut buf = [0u8; 32];
+        if name.len() > buf.len() {
+            return None;
+        }
+        let lower = &mut buf[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        let s = std::str::from_utf8(lower).ok()?;
+        self.by_name.get(s).copied()
+    }
+
+    /// Every command, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &'static CommandSpec> + '_ {
+        self.by_name.values().copied()
+    }
+
+    /// Number of commands.
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+}
+
+impl Default for CommandTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}

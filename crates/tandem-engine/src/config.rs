@@ -1,0 +1,440 @@
+//! Configuration: every directive tandem knows, with Redis's names, defaults and value
+//! syntax. The same table serves the config file, `--name value` arguments,
+//! `CONFIG GET/SET/REWRITE` and the typed builder of embedders.
+//!
+//! Values are stored in canonical text (what `CONFIG GET` prints: memory in bytes,
+//! booleans as `yes`/`no`); typed accessors parse them. Settings read on hot paths are
+//! mirrored into atomics by [`crate::Shared::apply_config`] whenever they change.
+
+use std::collections::BTreeMap;
+
+use parking_lot::RwLock;
+use tandem_keyspace::glob::glob_match;
+
+/// The type and syntax of a directive's value.
+#[derive(Clone, Copy, Debug)]
+pub enum ValueKind {
+    /// `yes` / `no`.
+    Bool,
+    /// A decimal integer within bounds.
+    Int {
+        /// Smallest accepted.
+        min: i64,
+        /// Largest accepted.
+        max: i64,
+    },
+    /// Bytes, with optional unit (`k`, `kb`, `m`, `mb`, `g`, `gb`).
+    Memory,
+    /// One of a fixed set of words.
+    Enum(&'static [&'static str]),
+    /// Free text (may be empty).
+    Str,
+    /// Several words kept as one space-separated value (`save`, `replicaof`, limits).
+    Words,
+}
+
+/// One directive.
+#[derive(Clone, Copy, Debug)]
+pub struct Directive {
+    /// Primary name.
+    pub name: &'static str,
+    /// Other accepted names (`slaveof` for `replicaof`).
+    pub aliases: &'static [&'static str],
+    /// Default, in canonical form.
+    pub default: &'static str,
+    /// Value syntax.
+    pub kind: ValueKind,
+    /// Whether `CONFIG SET` may change it at run time.
+    pub mutable: bool,
+    /// Whether `CONFIG GET` hides the value (nothing is hidden in Redis 7.0; kept false).
+    pub sensitive: bool,
+}
+
+const fn d(name: &'static str, default: &'static str, kind: ValueKind, mutable: bool) -> Directive {
+    Directive {
+        name,
+        aliases: &[],
+        default,
+        kind,
+        mutable,
+        sensitive: false,
+    }
+}
+
+const fn alias(
+    name: &'static str,
+    aliases: &'static [&'static str],
+    default: &'static str,
+    kind: ValueKind,
+    mutable: bool,
+) -> Directive {
+    Directive {
+        name,
+        aliases,
+        default,
+        kind,
+        mutable,
+        sensitive: false,
+    }
+}
+
+const BOOL: ValueKind = ValueKind::Bool;
+const MEM: ValueKind = ValueKind::Memory;
+const STR: ValueKind = ValueKind::Str;
+const WORDS: ValueKind = ValueKind::Words;
+const fn int(min: i64, max: i64) -> ValueKind {
+    ValueKind::Int { min, max }
+}
+const POS: ValueKind = int(0, i64::MAX);
+const I32: ValueKind = int(0, i32::MAX as i64);
+
+/// Every directive, sorted by name.
+pub const DIRECTIVES: &[Directive] = &[
+    d("activedefrag", "no", BOOL, true),
+    d("always-show-logo", "no", BOOL, false),
+    d("aof-load-truncated", "yes", BOOL, true),
+    d("aof-rewrite-incremental-fsync", "yes", BOOL, true),
+    d("aof-timestamp-enabled", "no", BOOL, true),
+    d("aof-use-rdb-preamble", "yes", BOOL, true),
+    d("appenddirname", "appendonlydir", STR, false),
+    d("appendfilename", "appendonly.aof", STR, false),
+    d(
+        "appendfsync",
+        "everysec",
+        ValueKind::Enum(&["always", "everysec", "no"]),
+        true,
+    ),
+    d("appendonly", "no", BOOL, true),
+    d("auto-aof-rewrite-min-size", "67108864", MEM, true),
+    d("auto-aof-rewrite-percentage", "100", I32, true),
+    d("bind", "127.0.0.1 -::1", WORDS, true),
+    d(
+        "client-output-buffer-limit",
+        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+        WORDS,
+        true,
+    ),
+    d("client-query-buffer-limit", "1073741824", MEM, true),
+    d("daemonize", "no", BOOL, false),
+    d("databases", "16", int(1, 1 << 20), false),
+    d("dbfilename", "dump.rdb", STR, true),
+    d("dir", "", STR, true),
+    d(
+        "enable-debug-command",
+        "no",
+        ValueKind::Enum(&["no", "yes", "local"]),
+        false,
+    ),
+    d("hz", "10", int(1, 500), true),
+    d("io-threads", "1", int(1, 128), false),
+    d("keyspace-shards", "256", int(1, 65536), false),
+    d("latency-tracking", "yes", BOOL, true),
+    d("lazyfree-lazy-eviction", "no", BOOL, true),
+    d("lazyfree-lazy-expire", "no", BOOL, true),
+    d("lazyfree-lazy-server-del", "no", BOOL, true),
+    d("lazyfree-lazy-user-del", "no", BOOL, true),
+    d("lazyfree-lazy-user-flush", "no", BOOL, true),
+    d("lfu-decay-time", "1", I32, true),
+    d("lfu-log-factor", "10", I32, true),
+    d("logfile", "", STR, false),
+    d(
+        "loglevel",
+        "notice",
+        ValueKind::Enum(&["debug", "verbose", "notice", "warning", "nothing"]),
+        true,
+    ),
+    d("masterauth", "", STR, true),
+    d("masteruser", "", STR, true),
+    d("maxclients", "10000", int(1, i32::MAX as i64), true),
+    d("maxmemory", "0", MEM, true),
+    d(
+        "maxmemory-policy",
+        "noeviction",
+        ValueKind::Enum(&[
+            "volatile-lru",
+            "volatile-lfu",
+            "volatile-random",
+            "volatile-ttl",
+            "allkeys-lru",
+            "allkeys-lfu",
+            "allkeys-random",
+            "noeviction",
+        ]),
+        true,
+    ),
+    d("maxmemory-samples", "5", int(1, 64), true),
+    alias(
+        "min-replicas-max-lag",
+        &["min-slaves-max-lag"],
+        "10",
+        I32,
+        true,
+    ),
+    alias(
+        "min-replicas-to-write",
+        &["min-slaves-to-write"],
+        "0",
+        I32,
+        true,
+    ),
+    d("notify-keyspace-events", "", STR, true),
+    d("pidfile", "", STR, false),
+    d("port", "6379", int(0, 65535), true),
+    d("protected-mode", "yes", BOOL, true),
+    d("proto-max-bulk-len", "536870912", MEM, true),
+    d("rdb-del-sync-files", "no", BOOL, true),
+    d(
+        "rdb-key-save-delay",
+        "0",
+        int(i32::MIN as i64, i32::MAX as i64),
+        true,
+    ),
+    d("rdbchecksum", "yes", BOOL, false),
+    d("rdbcompression", "yes", BOOL, true),
+    d("repl-backlog-size", "1048576", MEM, true),
+    d("repl-backlog-ttl", "3600", POS, true),
+    d("repl-disable-tcp-nodelay", "no", BOOL, true),
+    d(
+        "repl-diskless-load",
+        "disabled",
+        ValueKind::Enum(&["disabled", "on-empty-db", "swapdb"]),
+        true,
+    ),
+    d("repl-diskless-sync", "yes", BOOL, true),
+    d("repl-diskless-sync-delay", "5", I32, true),
+    d("repl-diskless-sync-max-replicas", "0", I32, true),
+    alias(
+        "repl-ping-replica-period",
+        &["repl-ping-slave-period"],
+        "10",
+        int(1, i32::MAX as i64),
+        true,
+    ),
+    d("repl-timeout", "60", int(1, i32::MAX as i64), true),
+    alias("replica-announce-ip", &["slave-announce-ip"], "", STR, true),
+    alias(
+        "replica-announce-port",
+        &["slave-announce-port"],
+        "0",
+        int(0, 65535),
+        true,
+    ),
+    alias("replica-announced", &[], "yes", BOOL, true),
+    alias("replica-priority", &["slave-priority"], "100", I32, true),
+    alias("replica-read-only", &["slave-read-only"], "yes", BOOL, true),
+    alias(
+        "replica-serve-stale-data",
+        &["slave-serve-stale-data"],
+        "yes",
+        BOOL,
+        true,
+    ),
+    alias("replicaof", &["slaveof"], "", WORDS, false),
+    d("requirepass", "", STR, true),
+    d("save", "3600 1 300 100 60 10000", WORDS, true),
+    d("shutdown-on-sigint", "default", WORDS, true),
+    d("shutdown-on-sigterm", "default", WORDS, true),
+    d("stop-writes-on-bgsave-error", "yes", BOOL, true),
+    d(
+        "supervised",
+        "no",
+        ValueKind::Enum(&["upstart", "systemd", "auto", "no"]),
+        false,
+    ),
+    d("tcp-backlog", "511", I32, false),
+    d("tcp-keepalive", "300", I32, true),
+    d("timeout", "0", I32, true),
+];
+
+/// Looks a directive up by name or alias, ignoring case.
+pub fn directive(name: &str) -> Option<&'static Directive> {
+    DIRECTIVES.iter().find(|d| {
+        d.name.eq_ignore_ascii_case(name) || d.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+    })
+}
+
+/// Parses a memory amount with Redis's units (`memtoull`).
+pub fn parse_memory(s: &str) -> Option<u64> {
+    let lower = s.to_ascii_lowercase();
+    let (num, mul) = [
+        ("gb", 1u64 << 30),
+        ("mb", 1 << 20),
+        ("kb", 1 << 10),
+        ("g", 1_000_000_000),
+        ("m", 1_000_000),
+        ("k", 1000),
+        ("b", 1),
+    ]
+    .iter()
+    .find_map(|(suffix, mul)| lower.strip_suffix(suffix).map(|n| (n.to_string(), *mul)))
+    .unwrap_or((lower.clone(), 1));
+    let v: u64 = num.parse().ok()?;
+    v.checked_mul(mul)
+}
+
+/// Checks and canonicalizes a value for `dir`; the error is the reason text Redis gives.
+pub fn canonical(dir: &Directive, args: &[&str]) -> Result<String, String> {
+    if !matches!(dir.kind, ValueKind::Words) && args.len() != 1 {
+        return Err("wrong number of arguments".into());
+    }
+    let v = args.first().copied().unwrap_or("");
+    match dir.kind {
+        ValueKind::Bool => match v.to_ascii_lowercase().as_str() {
+            "yes" => Ok("yes".into()),
+            "no" => Ok("no".into()),
+            _ => Err("argument must be 'yes' or 'no'".into()),
+        },
+        ValueKind::Int { min, max } => {
+            let n: i64 = v
+                .parse()
+                .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+            if n < min || n > max {
+                return Err(format!(
+                    "argument must be between {min} and {max} inclusive"
+                ));
+            }
+            Ok(n.to_string())
+        }
+        ValueKind::Memory => {
+            let n = if let Some(rest) = v.strip_prefix('-') {
+                // Redis accepts -1 style values for a few memory directives; treat as 0.
+                parse_memory(rest).map(|_| 0)
+            } else {
+                parse_memory(v)
+            };
+            n.map(|n| n.to_string())
+                .ok_or_else(|| "argument must be a memory value".to_string())
+        }
+        ValueKind::Enum(words) => words
+            .iter()
+            .find(|w| w.eq_ignore_ascii_case(v))
+            .map(|w| w.to_string())
+            .ok_or_else(|| {
+                "argument(s) must be one of the following: ".to_string() + &words.join(", ")
+            }),
+        ValueKind::Str => Ok(v.to_string()),
+        ValueKind::Words => Ok(args.join(" ")),
+    }
+}
+
+/// The live configuration.
+pub struct Config {
+    values: RwLock<BTreeMap<&'static str, String>>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            values: RwLock::new(
+                DIRECTIVES
+                    .iter()
+                    .map(|d| (d.name, d.default.to_string()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl Config {
+    /// Sets a directive from its words (file line, argument, CONFIG SET). The
+    /// directive's run-time effect is applied by the engine, not here.
+    pub fn set(&self, name: &str, args: &[&str]) -> Result<&'static Directive, String> {
+        let dir = directive(name)
+            .ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
+        let v = canonical(dir, args)?;
+        self.values.write().insert(dir.name, v);
+        Ok(dir)
+    }
+
+    /// The canonical value of a directive (by primary name or alias).
+    pub fn get(&self, name: &str) -> Option<String> {
+        let dir = directive(name)?;
+        self.values.read().get(dir.name).cloned()
+    }
+
+    /// A boolean directive.
+    pub fn get_bool(&self, name: &str) -> bool {
+        self.get(name).as_deref() == Some("yes")
+    }
+
+    /// A numeric directive (integers and memory sizes).
+    pub fn get_i64(&self, name: &str) -> i64 {
+        self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+    }
+
+    /// Pairs of (name, value) whose name matches the glob `pattern`.
+    pub fn matching(&self, pattern: &str) -> Vec<(&'static str, String)> {
+        let values = self.values.read();
+        let p = pattern.to_ascii_lowercase();
+        let mut out = Vec::new();
+        for dir in DIRECTIVES {
+            let names = std::iter::once(dir.name).chain(dir.aliases.iter().copied());
+            for n in names {
+                if glob_match(p.as_bytes(), n.as_bytes(), true) {
+                    out.push((n, values.get(dir.name).cloned().unwrap_or_default()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Every directive whose value differs from its default (for CONFIG REWRITE).
+    pub fn non_defaults(&self) -> Vec<(&'static str, String)> {
+        let values = self.values.read();
+        DIRECTIVES
+            .iter()
+            .filter_map(|d| {
+                values
+                    .get(d.name)
+                    .filter(|v| *v != d.default)
+                    .map(|v| (d.name, v.clone()))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directives_are_sorted_and_unique() {
+        for w in DIRECTIVES.windows(2) {
+            assert!(w[0].name < w[1].name, "{} before {}", w[0].name, w[1].name);
+        }
+    }
+
+    #[test]
+    fn defaults_are_canonical() {
+        for d in DIRECTIVES {
+            let words: Vec<&str> = if matches!(d.kind, ValueKind::Words) {
+                d.default.split(' ').filter(|w| !w.is_empty()).collect()
+            } else {
+                vec![d.default]
+            };
+            assert_eq!(canonical(d, &words).as_deref(), Ok(d.default), "{}", d.name);
+        }
+    }
+
+    #[test]
+    fn memory_units() {
+        assert_eq!(parse_memory("1mb"), Some(1 << 20));
+        assert_eq!(parse_memory("1m"), Some(1_000_000));
+        assert_eq!(parse_memory("2GB"), Some(2 << 30));
+        assert_eq!(parse_memory("100"), Some(100));
+        assert_eq!(parse_memory("x"), None);
+    }
+
+    #[test]
+    fn set_get_and_aliases() {
+        let c = Config::default();
+        c.set("slave-read-only", &["no"]).unwrap();
+        assert_eq!(c.get("replica-read-only").as_deref(), Some("no"));
+        c.set("maxmemory", &["1mb"]).unwrap();
+        assert_eq!(c.get_i64("maxmemory"), 1 << 20);
+        assert!(c.set("appendfsync", &["sometimes"]).is_err());
+        assert!(c.set("nonsense", &["1"]).is_err());
+        c.set("save", &["60", "100"]).unwrap();
+        assert_eq!(c.get("save").as_deref(), Some("60 100"));
+    }
+}

@@ -1,0 +1,187 @@
+//! Per-client state: selected database, protocol, authentication, MULTI queue, WATCH,
+//! subscriptions and blocking. The engine defines it; whoever carries the bytes (the
+//! server's connections, an embedding application) owns one per client.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use tandem_keyspace::WatchFlag;
+use tandem_resp::Proto;
+
+use crate::Shared;
+
+/// Wakes whoever drives a session when something arrived for it from another client: a
+/// pub/sub message, a key it is blocked on became ready, or it was killed. Called from
+/// any thread; must not block.
+pub trait Notify: Send + Sync {
+    /// Something is waiting for this session.
+    fn notify(&self);
+}
+
+/// What kind of peer a session serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientKind {
+    /// An ordinary client.
+    Normal,
+    /// Our master's replication link (on a replica).
+    Master,
+    /// A replica attached to us.
+    Replica,
+}
+
+/// The part of a client visible to other clients (CLIENT LIST/KILL, PUBLISH, WAIT):
+/// shared behind an `Arc` and registered with the engine while the session lives.
+pub struct ClientHandle {
+    /// Unique id (`CLIENT ID`).
+    pub id: u64,
+    /// Peer address `ip:port`, if any.
+    pub addr: String,
+    /// Local address `ip:port`, if any.
+    pub laddr: String,
+    /// Creation time, unix ms.
+    pub created_ms: u64,
+    pub(crate) name: Mutex<Option<Vec<u8>>>,
+    pub(crate) db: AtomicUsize,
+    pub(crate) last_cmd_ms: AtomicU64,
+    pub(crate) last_cmd: Mutex<&'static str>,
+    pub(crate) killed: AtomicBool,
+    pub(crate) kind: Mutex<ClientKind>,
+    pub(crate) sub_count: AtomicUsize,
+    pub(crate) in_multi: AtomicBool,
+    pub(crate) blocked: AtomicBool,
+    pub(crate) proto3: AtomicBool,
+    /// Pub/sub messages encoded for this client, waiting to be written.
+    pub(crate) mailbox: Mutex<Vec<u8>>,
+    /// Set when a key this client blocks on may be ready.
+    pub(crate) ready: AtomicBool,
+    pub(crate) notifier: Option<Arc<dyn Notify>>,
+}
+
+impl ClientHandle {
+    /// Wakes the session's driver.
+    pub fn notify(&self) {
+        if let Some(n) = &self.notifier {
+            n.notify();
+        }
+    }
+    /// Whether CLIENT KILL (or shutdown) asked this client to close.
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Acquire)
+    }
+    /// Asks the client to close.
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::Release);
+        self.notify();
+    }
+    /// The client's kind.
+    pub fn kind(&self) -> ClientKind {
+        *self.kind.lock()
+    }
+    /// Records that a command ran now.
+    pub(crate) fn touch(&self, now_ms: u64, cmd: &'static str) {
+        self.last_cmd_ms.store(now_ms, Ordering::Relaxed);
+        *self.last_cmd.lock() = cmd;
+    }
+}
+
+/// A queued MULTI transaction.
+pub(crate) struct Multi {
+    pub(crate) queue: Vec<Vec<Vec<u8>>>,
+    /// A command was refused while queueing: EXEC answers EXECABORT.
+    pub(crate) aborted: bool,
+}
+
+/// A client blocked in BLPOP & co, WAIT, or CLIENT PAUSE.
+pub(crate) struct Blocked {
+    pub(crate) argv: Vec<Vec<u8>>,
+    pub(crate) keys: Vec<(usize, Box<[u8]>)>,
+    /// Unix ms at which to give up; `None` = forever.
+    pub(crate) deadline: Option<u64>,
+}
+
+/// One client's state.
+pub struct Session {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) handle: Arc<ClientHandle>,
+    /// Selected database.
+    pub db: usize,
+    /// Protocol version.
+    pub proto: Proto,
+    /// Whether AUTH succeeded (or no password is required).
+    pub authenticated: bool,
+    pub(crate) multi: Option<Multi>,
+    pub(crate) watched: Vec<(usize, Box<[u8]>)>,
+    pub(crate) watch_flag: WatchFlag,
+    pub(crate) channels: BTreeSet<Box<[u8]>>,
+    pub(crate) patterns: BTreeSet<Box<[u8]>>,
+    pub(crate) blocked: Option<Blocked>,
+    pub(crate) keybuf: Vec<(usize, usize)>,
+    pub(crate) shard_ids: Vec<usize>,
+    pub(crate) effect_buf: Vec<u8>,
+    /// Replies are discarded (the master link of a replica, `CLIENT REPLY OFF`).
+    pub suppress_replies: bool,
+}
+
+impl Session {
+    /// The shared, registered part of this session.
+    pub fn handle(&self) -> &Arc<ClientHandle> {
+        &self.handle
+    }
+    /// Client id.
+    pub fn id(&self) -> u64 {
+        self.handle.id
+    }
+    /// Whether the session is blocked (BLPOP, WAIT, CLIENT PAUSE) and must not be given
+    /// new commands until [`crate::Engine::resume`] says it finished.
+    pub fn is_blocked(&self) -> bool {
+        self.blocked.is_some()
+    }
+    /// Unix ms at which the blocked command times out, if it does.
+    pub fn block_deadline(&self) -> Option<u64> {
+        self.blocked.as_ref().and_then(|b| b.deadline)
+    }
+    /// Whether the session is subscribed to anything.
+    pub fn is_subscriber(&self) -> bool {
+        !self.channels.is_empty() || !self.patterns.is_empty()
+    }
+    /// Whether the session is inside MULTI.
+    pub fn in_multi(&self) -> bool {
+        self.multi.is_some()
+    }
+    /// Moves pending pub/sub messages into `out`; returns whether there were any.
+    pub fn drain_messages(&self, out: &mut Vec<u8>) -> bool {
+        let mut m = self.handle.mailbox.lock();
+        if m.is_empty() {
+            return false;
+        }
+        if out.is_empty() {
+            std::mem::swap(out, &mut m);
+        } else {
+            out.extend_from_slice(&m);
+            m.clear();
+        }
+        true
+    }
+    /// Whether CLIENT KILL asked this session to end.
+    pub fn is_killed(&self) -> bool {
+        self.handle.is_killed()
+    }
+    /// Marks the session as our master's link (replica side): its writes are applied
+    /// even on a read-only replica, and nothing is replied.
+    pub fn set_kind(&mut self, kind: ClientKind) {
+        *self.handle.kind.lock() = kind;
+        self.suppress_replies = kind == ClientKind::Master;
+        if kind == ClientKind::Master {
+            self.authenticated = true;
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let shared = self.shared.clone();
+        shared.end_session(self);
+    }
+}
