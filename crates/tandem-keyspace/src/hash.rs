@@ -30,6 +30,10 @@ impl Hash {
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }
+    /// The encoding name `OBJECT ENCODING` reports (refined by the type's owner).
+    pub fn encoding(&self) -> &'static str {
+        "hashtable"
+    }
     /// Estimated heap bytes.
     pub fn mem_usage(&self) -> usize {
         self.bytes

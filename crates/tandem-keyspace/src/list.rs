@@ -24,6 +24,10 @@ impl List {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
+    /// The encoding name `OBJECT ENCODING` reports (refined by the type's owner).
+    pub fn encoding(&self) -> &'static str {
+        "quicklist"
+    }
     /// Estimated heap bytes.
     pub fn mem_usage(&self) -> usize {
         self.bytes + alloc_size(self.items.capacity() * std::mem::size_of::<Box<[u8]>>())

@@ -87,6 +87,17 @@ impl Object {
         self.len() == 0
     }
 
+    /// The encoding name `OBJECT ENCODING` reports, as Redis 7.0 would for this
+    /// collection's size (`listpack`, `quicklist`, `hashtable`, `intset`, `skiplist`).
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Object::List(v) => v.encoding(),
+            Object::Hash(v) => v.encoding(),
+            Object::Set(v) => v.encoding(),
+            Object::ZSet(v) => v.encoding(),
+        }
+    }
+
     /// Estimated heap bytes owned by this collection; O(1).
     pub fn mem_usage(&self) -> usize {
         match self {

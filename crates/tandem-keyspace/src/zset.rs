@@ -49,6 +49,10 @@ impl ZSet {
     pub fn is_empty(&self) -> bool {
         self.scores.is_empty()
     }
+    /// The encoding name `OBJECT ENCODING` reports (refined by the type's owner).
+    pub fn encoding(&self) -> &'static str {
+        "skiplist"
+    }
     /// Estimated heap bytes.
     pub fn mem_usage(&self) -> usize {
         self.bytes
