@@ -61,6 +61,10 @@ pub mod flags {
     ];
 }
 
+/// Computes key positions: pushes `(db, argument index)` pairs given the arguments and
+/// the session's current db.
+pub type KeyFn = fn(argv: &[&[u8]], db: usize, out: &mut Vec<(usize, usize)>);
+
 /// Where a command's keys are.
 #[derive(Clone, Copy)]
 pub enum Keys {
@@ -77,7 +81,7 @@ pub enum Keys {
     },
     /// Computed from the arguments: pushes `(db, argument index)` pairs given the
     /// session's current db (MOVE and COPY name another db).
-    Custom(fn(argv: &[&[u8]], db: usize, out: &mut Vec<(usize, usize)>)),
+    Custom(KeyFn),
     /// Every shard of the session's database (FLUSHDB, KEYS, SCAN, DBSIZE, RANDOMKEY).
     Db,
     /// Every shard of every database (FLUSHALL, SWAPDB).

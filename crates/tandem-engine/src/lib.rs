@@ -450,11 +450,7 @@ impl Shared {
         if let Some(m) = &mut sess.multi {
             if !spec.has(flags::TX_CONTROL) {
                 if spec.has(flags::NO_MULTI) {
-                    return self.reject(
-                        sess,
-                        out,
-                        &format!("ERR Command not allowed inside a transaction"),
-                    );
+                    return self.reject(sess, out, "ERR Command not allowed inside a transaction");
                 }
                 m.queue.push(argv.iter().map(|a| a.to_vec()).collect());
                 encode::simple(out, b"QUEUED");
@@ -478,8 +474,7 @@ impl Shared {
             return self.park_paused(sess, argv);
         }
         let mut guard = self.lock_for(sess, spec, argv);
-        let flow = self.run(sess, spec, argv, out, &mut guard, false, None);
-        flow
+        self.run(sess, spec, argv, out, &mut guard, false, None)
     }
 
     /// Checks that depend on the node's state rather than the command's arguments.

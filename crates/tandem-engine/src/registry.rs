@@ -46,11 +46,14 @@ impl Clients {
     }
 }
 
+/// Subscribers by channel (or pattern).
+type Subscribers = BTreeMap<Box<[u8]>, Vec<Arc<ClientHandle>>>;
+
 /// Channel and pattern subscriptions.
 #[derive(Default)]
 pub struct PubSub {
-    channels: RwLock<BTreeMap<Box<[u8]>, Vec<Arc<ClientHandle>>>>,
-    patterns: RwLock<BTreeMap<Box<[u8]>, Vec<Arc<ClientHandle>>>>,
+    channels: RwLock<Subscribers>,
+    patterns: RwLock<Subscribers>,
 }
 
 fn encode_message(
@@ -71,6 +74,7 @@ fn encode_message(
 }
 
 impl PubSub {
+    #[allow(dead_code)] // used by the pub/sub commands
     pub(crate) fn subscribe(&self, channel: &[u8], h: &Arc<ClientHandle>) {
         self.channels
             .write()
@@ -87,6 +91,7 @@ impl PubSub {
             }
         }
     }
+    #[allow(dead_code)] // used by the pub/sub commands
     pub(crate) fn psubscribe(&self, pattern: &[u8], h: &Arc<ClientHandle>) {
         self.patterns
             .write()
@@ -158,10 +163,13 @@ impl PubSub {
     }
 }
 
+/// Waiting clients by (db, key).
+type Waiters = BTreeMap<(usize, Box<[u8]>), Vec<Arc<ClientHandle>>>;
+
 /// Clients blocked on keys (BLPOP & co).
 #[derive(Default)]
 pub struct Blocking {
-    waiters: Mutex<BTreeMap<(usize, Box<[u8]>), Vec<Arc<ClientHandle>>>>,
+    waiters: Mutex<Waiters>,
     count: AtomicUsize,
 }
 

@@ -537,7 +537,7 @@ impl Keyspace {
             if let Some(e) = s
                 .table
                 .iter()
-                .find(|e| !e.expire_at().is_some_and(|at| at <= now_ms))
+                .find(|e| e.expire_at().is_none_or(|at| at > now_ms))
             {
                 return Some(e.key().to_vec());
             }
@@ -1086,7 +1086,7 @@ impl<'a> Guard<'a> {
             for s in shards.iter() {
                 if pick < s.table.len() {
                     let e = s.table.iter().nth(pick)?;
-                    if !e.expire_at().is_some_and(|at| at <= now) {
+                    if e.expire_at().is_none_or(|at| at > now) {
                         return Some(e.key().to_vec());
                     }
                     break;
@@ -1097,7 +1097,7 @@ impl<'a> Guard<'a> {
         shards
             .iter()
             .flat_map(|s| s.table.iter())
-            .find(|e| !e.expire_at().is_some_and(|at| at <= now))
+            .find(|e| e.expire_at().is_none_or(|at| at > now))
             .map(|e| e.key().to_vec())
     }
 }

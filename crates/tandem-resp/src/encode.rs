@@ -201,7 +201,7 @@ pub fn format_double(v: f64) -> String {
     let sci = format!("{:.*e}", (P - 1) as usize, v);
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let x: i32 = exp.parse().unwrap_or(0);
-    let mut s = if x < -4 || x >= P {
+    let mut s = if !(-4..P).contains(&x) {
         let m = strip_zeros(mantissa);
         let sign = if x < 0 { '-' } else { '+' };
         format!("{m}e{sign}{:02}", x.abs())
