@@ -124,9 +124,12 @@ struct Conn {
     halves: [Arc<Half>; 2],
 }
 
+/// Links waiting to be accepted by one listener.
+type AcceptQueue = Arc<(Mutex<VecDeque<MemLink>>, Condvar)>;
+
 #[derive(Default)]
 struct State {
-    listeners: HashMap<String, Arc<(Mutex<VecDeque<MemLink>>, Condvar)>>,
+    listeners: HashMap<String, AcceptQueue>,
     conns: Vec<Conn>,
     isolated: HashSet<String>,
     next_port: u32,
@@ -140,7 +143,7 @@ pub struct Network {
 
 /// Accepts in-memory links for one name.
 pub struct Listener {
-    queue: Arc<(Mutex<VecDeque<MemLink>>, Condvar)>,
+    queue: AcceptQueue,
 }
 
 impl Listener {
