@@ -8,7 +8,7 @@
 //! Header layout (all little endian):
 //!
 //! ```text
-//! byte 0        flags: bit 0 = has expiry
+//! byte 0        flags: bit 0 = has expiry, bit 1 = snapshot skip
 //! bytes 1..4    access clock (24 bits): LRU seconds, or LFU minutes<<8 | counter
 //! varint        key length (LEB128)
 //! [8 bytes]     absolute expiry, unix ms (only with the flag)
@@ -19,6 +19,9 @@
 use crate::value::{Object, Value, ValueRef};
 
 const FLAG_EXPIRE: u8 = 1;
+/// Set while a snapshot is in progress on an entry the snapshot must not take from the
+/// table (it was created after the snapshot began, or its old version was captured).
+const FLAG_SKIP: u8 = 2;
 
 /// One key of the keyspace, with its value, expiry and access clock.
 #[derive(Debug)]
@@ -90,14 +93,18 @@ fn layout(buf: &[u8]) -> Layout {
     }
 }
 
-fn build(key: &[u8], expire_at: Option<u64>, clock: u32, value: &[u8]) -> Box<[u8]> {
+fn build(key: &[u8], expire_at: Option<u64>, clock: u32, value: &[u8], skip: bool) -> Box<[u8]> {
     let len = 4
         + varint_len(key.len())
         + if expire_at.is_some() { 8 } else { 0 }
         + key.len()
         + value.len();
     let mut v = Vec::with_capacity(len);
-    v.push(if expire_at.is_some() { FLAG_EXPIRE } else { 0 });
+    let mut flags = if expire_at.is_some() { FLAG_EXPIRE } else { 0 };
+    if skip {
+        flags |= FLAG_SKIP;
+    }
+    v.push(flags);
     v.extend_from_slice(&clock.to_le_bytes()[..3]);
     write_varint(&mut v, key.len());
     if let Some(at) = expire_at {
@@ -122,11 +129,11 @@ impl Entry {
     pub(crate) fn new(key: &[u8], value: Value, expire_at: Option<u64>, clock: u32) -> Entry {
         match value {
             Value::Str(s) => Entry {
-                repr: Repr::Str(build(key, expire_at, clock, &s)),
+                repr: Repr::Str(build(key, expire_at, clock, &s, false)),
             },
             Value::Obj(obj) => Entry {
                 repr: Repr::Obj(Box::new(ObjEntry {
-                    head: build(key, expire_at, clock, &[]),
+                    head: build(key, expire_at, clock, &[], false),
                     obj,
                 })),
             },
@@ -192,8 +199,24 @@ impl Entry {
     /// Replaces the value, keeping key, clock and (if `keep_ttl`) the expiry.
     pub(crate) fn set_value(&mut self, value: Value, expire_at: Option<u64>) {
         let clock = self.clock();
+        let skip = self.skip();
         let key = self.key().to_vec();
         *self = Entry::new(&key, value, expire_at, clock);
+        self.set_skip(skip);
+    }
+
+    /// Whether a running snapshot must not take this entry from the table.
+    pub(crate) fn skip(&self) -> bool {
+        self.head()[0] & FLAG_SKIP != 0
+    }
+
+    pub(crate) fn set_skip(&mut self, on: bool) {
+        let h = self.head_mut();
+        if on {
+            h[0] |= FLAG_SKIP;
+        } else {
+            h[0] &= !FLAG_SKIP;
+        }
     }
 
     /// Changes only the expiry.
@@ -210,7 +233,8 @@ impl Entry {
                 let key = h[l.key_start..l.key_start + l.key_len].to_vec();
                 let rest = h[l.key_start + l.key_len..].to_vec();
                 let clock = self.clock();
-                *self.head_mut() = build(&key, expire_at, clock, &rest);
+                let skip = self.skip();
+                *self.head_mut() = build(&key, expire_at, clock, &rest, skip);
             }
         }
     }

@@ -37,6 +37,7 @@ pub mod glob;
 pub mod hash;
 pub mod list;
 pub mod set;
+pub mod snapshot;
 pub mod value;
 pub mod zset;
 
@@ -52,6 +53,7 @@ pub use evict::Policy;
 pub use hash::Hash;
 pub use list::List;
 pub use set::Set;
+pub use snapshot::{ShardImage, Snapshot};
 pub use value::{Kind, Object, Value, ValueRef};
 pub use zset::ZSet;
 
@@ -111,6 +113,9 @@ struct Shard {
     watched: HashMap<Box<[u8]>, Vec<WatchFlag>>,
     /// What the keyspace-wide counters last saw of this shard.
     published: Published,
+    /// `Some` while a snapshot has not taken this shard yet: the pre-images of entries
+    /// changed since the snapshot began (see [`snapshot`]).
+    snap: Option<Box<ShardImage>>,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -186,6 +191,33 @@ impl Shard {
         self.published = now;
     }
 
+    /// Before an entry of a pending shard changes for the first time, keeps its old
+    /// version for the snapshot.
+    fn capture(&mut self, hash: u64, key: &[u8]) {
+        let Some(pre) = self.snap.as_mut() else {
+            return;
+        };
+        if let Some(e) = self.table.find_mut(hash, |e| e.key() == key) {
+            if !e.skip() {
+                pre.push(e);
+                e.set_skip(true);
+            }
+        }
+    }
+
+    /// Before a pending shard's whole table changes (flush, swap), keeps all of it.
+    fn capture_all(&mut self) {
+        let Some(pre) = self.snap.as_mut() else {
+            return;
+        };
+        for e in self.table.iter_mut() {
+            if !e.skip() {
+                pre.push(e);
+                e.set_skip(true);
+            }
+        }
+    }
+
     fn touch_watched(&mut self, key: &[u8]) {
         if self.watched.is_empty() {
             return;
@@ -206,6 +238,7 @@ impl Shard {
     }
 
     fn clear(&mut self) -> usize {
+        self.capture_all();
         let n = self.table.len();
         self.table = HashTable::new();
         self.mem = 0;
@@ -226,6 +259,7 @@ pub struct Keyspace {
     replica_mode: AtomicBool,
     rng: Mutex<evict::Rng>,
     totals: Totals,
+    snapshot_active: AtomicBool,
 }
 
 impl std::fmt::Debug for Keyspace {
@@ -272,6 +306,7 @@ impl Keyspace {
             policy: AtomicU8::new(Policy::NoEviction as u8),
             replica_mode: AtomicBool::new(false),
             rng: Mutex::new(evict::Rng::seeded()),
+            snapshot_active: AtomicBool::new(false),
             totals: Totals {
                 mem: AtomicI64::new(0),
                 keys: (0..databases).map(|_| AtomicI64::new(0)).collect(),
@@ -637,6 +672,62 @@ impl Keyspace {
         max != 0 && self.used_memory() as u64 > max
     }
 
+    /// Starts a point-in-time snapshot (see [`snapshot`]). `at` runs while every shard
+    /// is locked — nothing changes during it — and is where the caller records what the
+    /// snapshot stands for (the replication offset). Returns `None` while another
+    /// snapshot is running.
+    pub fn begin_snapshot<R>(
+        &self,
+        now_ms: u64,
+        at: impl FnOnce() -> R,
+    ) -> Option<(Snapshot<'_>, R)> {
+        if self.snapshot_active.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        let mut guards: Vec<_> = self.shards.iter().map(|s| s.lock()).collect();
+        let r = at();
+        for (id, g) in guards.iter_mut().enumerate() {
+            g.snap = Some(Box::new(ShardImage::new(id / self.shards_per_db)));
+        }
+        drop(guards);
+        Some((
+            Snapshot {
+                ks: self,
+                next: 0,
+                now_ms,
+            },
+            r,
+        ))
+    }
+
+    /// Whether a snapshot is running.
+    pub fn snapshot_running(&self) -> bool {
+        self.snapshot_active.load(Ordering::Acquire)
+    }
+
+    /// Takes shard `id`'s image: its untouched entries plus the pre-images writers kept.
+    pub(crate) fn take_image(&self, id: usize, now_ms: u64) -> ShardImage {
+        let mut s = self.shards[id].lock();
+        let Some(pre) = s.snap.take() else {
+            return ShardImage::new(id / self.shards_per_db);
+        };
+        let mut image = ShardImage::new(id / self.shards_per_db);
+        for e in s.table.iter_mut() {
+            if e.skip() {
+                e.set_skip(false);
+            } else if e.expire_at().is_none_or(|at| at > now_ms) {
+                image.push(e);
+            }
+        }
+        drop(s);
+        image.append(*pre);
+        image
+    }
+
+    pub(crate) fn end_snapshot(&self) {
+        self.snapshot_active.store(false, Ordering::Release);
+    }
+
     pub(crate) fn shard_count(&self) -> usize {
         self.shards.len()
     }
@@ -660,6 +751,7 @@ fn remove_entry(
     key: &[u8],
     hasher: &foldhash::fast::RandomState,
 ) -> Option<Entry> {
+    s.capture(hash, key);
     let e = match s.table.find_entry(hash, |e| e.key() == key) {
         Ok(occ) => occ.remove().0,
         Err(_) => return None,
@@ -793,6 +885,7 @@ impl<'a> Guard<'a> {
             return false;
         }
         let s = self.shard(db, hash);
+        s.capture(hash, key);
         let Some(e) = s.table.find_mut(hash, |e| e.key() == key) else {
             return false;
         };
@@ -821,6 +914,7 @@ impl<'a> Guard<'a> {
         let s = self.shard(db, hash);
         s.touch_watched(key);
         if live {
+            s.capture(hash, key);
             let e = s
                 .table
                 .find_mut(hash, |e| e.key() == key)
@@ -846,7 +940,10 @@ impl<'a> Guard<'a> {
                 Ttl::At(t) => Some(t),
                 _ => None,
             };
-            let e = Entry::new(key, value, at, clock);
+            let mut e = Entry::new(key, value, at, clock);
+            if s.snap.is_some() {
+                e.set_skip(true);
+            }
             s.mem += e.mem_usage();
             if at.is_some() {
                 s.expires += 1;
@@ -872,6 +969,7 @@ impl<'a> Guard<'a> {
         let ks = self.ks;
         let hasher = &ks.hasher;
         let s = self.shard(db, hash);
+        s.capture(hash, key);
         let e = s.table.find_mut(hash, |e| e.key() == key)?;
         let before = e.mem_usage();
         let obj = e.obj_mut()?;
@@ -1030,6 +1128,8 @@ impl<'a> Guard<'a> {
             let (left, right) = v.split_at_mut(hi);
             let x = &mut left[lo].1;
             let y = &mut right[0].1;
+            x.capture_all();
+            y.capture_all();
             std::mem::swap(&mut x.table, &mut y.table);
             std::mem::swap(&mut x.mem, &mut y.mem);
             std::mem::swap(&mut x.expires, &mut y.expires);

@@ -169,3 +169,90 @@ fn random_key_finds_live_keys() {
         .set(0, b"only", Value::Str(vec![]), Ttl::Clear);
     assert_eq!(ks.random_key(0, 0), Some(b"only".to_vec()));
 }
+
+fn image_contents(
+    ks: &Keyspace,
+) -> (
+    std::collections::BTreeMap<(usize, Vec<u8>), (Value, Option<u64>)>,
+    u64,
+) {
+    let (mut snap, marker) = ks.begin_snapshot(0, || 42u64).expect("no other snapshot");
+    let mut out = std::collections::BTreeMap::new();
+    while let Some(img) = snap.next_image() {
+        for (k, v, at) in img.iter() {
+            assert!(
+                out.insert((img.db, k.to_vec()), (v.to_value(), at))
+                    .is_none(),
+                "key twice"
+            );
+        }
+    }
+    (out, marker)
+}
+
+#[test]
+fn snapshot_is_point_in_time_while_writers_change_data() {
+    let ks = ks();
+    for i in 0..300 {
+        let k = format!("k{i}");
+        ks.lock_key(0, k.as_bytes(), 0).set(
+            0,
+            k.as_bytes(),
+            Value::Str(format!("v{i}").into_bytes()),
+            Ttl::Clear,
+        );
+    }
+    let mut list = List::new();
+    list.push_back(b"a");
+    ks.lock_key(1, b"list", 0)
+        .set(1, b"list", Value::Obj(Object::List(list)), Ttl::At(99_999));
+    let (mut snap, offset) = ks.begin_snapshot(0, || 7u64).unwrap();
+    assert_eq!(offset, 7);
+    assert!(ks.begin_snapshot(0, || ()).is_none(), "one at a time");
+    // Writers change, delete, add, and flush a database before the reader gets there.
+    for i in 0..300 {
+        let k = format!("k{i}");
+        let mut g = ks.lock_key(0, k.as_bytes(), 0);
+        match i % 3 {
+            0 => {
+                g.set(0, k.as_bytes(), Value::Str(b"changed".to_vec()), Ttl::Clear);
+            }
+            1 => {
+                g.delete(0, k.as_bytes());
+            }
+            _ => {
+                g.set_expire(0, k.as_bytes(), Some(5));
+            }
+        }
+        let n = format!("new{i}");
+        drop(g);
+        ks.lock_key(0, n.as_bytes(), 0)
+            .set(0, n.as_bytes(), Value::Str(vec![]), Ttl::Clear);
+    }
+    ks.lock_key(1, b"list", 0).update(1, b"list", |o| match o {
+        Object::List(l) => l.push_back(b"b"),
+        _ => unreachable!(),
+    });
+    ks.flush_db(1);
+    let mut seen = std::collections::BTreeMap::new();
+    while let Some(img) = snap.next_image() {
+        for (k, v, at) in img.iter() {
+            seen.insert((img.db, k.to_vec()), (v.to_value(), at));
+        }
+    }
+    drop(snap);
+    assert_eq!(seen.len(), 301);
+    for i in 0..300 {
+        let (v, at) = &seen[&(0, format!("k{i}").into_bytes())];
+        assert_eq!(v, &Value::Str(format!("v{i}").into_bytes()));
+        assert_eq!(*at, None);
+    }
+    let (v, at) = &seen[&(1, b"list".to_vec())];
+    assert_eq!(v.kind(), Kind::List);
+    assert!(matches!(v, Value::Obj(Object::List(l)) if l.len() == 1));
+    assert_eq!(*at, Some(99_999));
+    // After the snapshot, a new one sees the current data and no stale skip marks.
+    let (now, _) = image_contents(&ks);
+    assert_eq!(now.len(), 200 + 300);
+    assert!(now.keys().all(|(db, _)| *db == 0));
+}
