@@ -170,12 +170,9 @@ fn random_key_finds_live_keys() {
     assert_eq!(ks.random_key(0, 0), Some(b"only".to_vec()));
 }
 
-fn image_contents(
-    ks: &Keyspace,
-) -> (
-    std::collections::BTreeMap<(usize, Vec<u8>), (Value, Option<u64>)>,
-    u64,
-) {
+type Contents = std::collections::BTreeMap<(usize, Vec<u8>), (Value, Option<u64>)>;
+
+fn image_contents(ks: &Keyspace) -> (Contents, u64) {
     let (mut snap, marker) = ks.begin_snapshot(0, || 42u64).expect("no other snapshot");
     let mut out = std::collections::BTreeMap::new();
     while let Some(img) = snap.next_image() {
