@@ -16,6 +16,10 @@ pub enum Flow {
     Close,
     /// The command blocked; no reply was written.
     Blocked,
+    /// The connection asked for PSYNC/SYNC: hand it to
+    /// [`Shared::attach_replica`](crate::Shared::attach_replica) with
+    /// [`Session::take_sync_request`](crate::Session::take_sync_request).
+    Replica,
     /// The server should shut down (SHUTDOWN), saving first if `save`.
     Shutdown {
         /// Whether to save a snapshot before exiting.
@@ -103,7 +107,13 @@ impl<'c, 'e> Call<'c, 'e> {
     /// command is run again when one of the keys is signalled ready, and answered with
     /// a null array on timeout.
     pub fn block(&mut self, keys: Vec<(usize, Box<[u8]>)>, deadline: Option<u64>) -> CmdResult {
+        self.block_on(crate::session::BlockKind::Keys, keys, deadline)
+    }
+
+    /// Blocks the client for another reason than keys (WAIT).
+    pub fn block_on(&mut self, kind: crate::session::BlockKind, keys: Vec<(usize, Box<[u8]>)>, deadline: Option<u64>) -> CmdResult {
         self.sess.blocked = Some(crate::session::Blocked {
+            kind,
             argv: self.argv.iter().map(|a| a.to_vec()).collect(),
             keys,
             deadline,

@@ -150,26 +150,29 @@ impl CommandSpec {
     }
 }
 
-/// All commands by lower-case name.
+/// All commands by lower-case name. Each has a stable index for per-command counters.
 pub struct CommandTable {
-    by_name: HashMap<&'static str, &'static CommandSpec>,
+    by_name: HashMap<&'static str, usize, foldhash::fast::FixedState>,
+    specs: Vec<&'static CommandSpec>,
 }
 
 impl CommandTable {
     /// Builds the table from every command family.
     pub fn new() -> CommandTable {
-        let mut by_name = HashMap::new();
+        let mut by_name = HashMap::with_hasher(foldhash::fast::FixedState::default());
+        let mut specs = Vec::new();
         for family in crate::cmd::FAMILIES {
             for spec in family.iter() {
-                let prev = by_name.insert(spec.name, spec);
+                let prev = by_name.insert(spec.name, specs.len());
                 assert!(prev.is_none(), "command {} defined twice", spec.name);
+                specs.push(spec);
             }
         }
-        CommandTable { by_name }
+        CommandTable { by_name, specs }
     }
 
-    /// Looks a command up by name, ignoring ASCII case.
-    pub fn get(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+    /// Looks a command up by name, ignoring ASCII case; returns its index too.
+    pub fn lookup(&self, name: &[u8]) -> Option<(usize, &'static CommandSpec)> {
         let mut buf = [0u8; 32];
         if name.len() > buf.len() {
             return None;
@@ -178,22 +181,33 @@ impl CommandTable {
         lower.copy_from_slice(name);
         lower.make_ascii_lowercase();
         let s = std::str::from_utf8(lower).ok()?;
-        self.by_name.get(s).copied()
+        let i = *self.by_name.get(s)?;
+        Some((i, self.specs[i]))
+    }
+
+    /// The command with index `i`.
+    pub fn by_index(&self, i: usize) -> Option<&'static CommandSpec> {
+        self.specs.get(i).copied()
+    }
+
+    /// Looks a command up by name, ignoring ASCII case.
+    pub fn get(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        self.lookup(name).map(|(_, s)| s)
     }
 
     /// Every command, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &'static CommandSpec> + '_ {
-        self.by_name.values().copied()
+        self.specs.iter().copied()
     }
 
     /// Number of commands.
     pub fn len(&self) -> usize {
-        self.by_name.len()
+        self.specs.len()
     }
 
     /// Whether the table is empty.
     pub fn is_empty(&self) -> bool {
-        self.by_name.is_empty()
+        self.specs.is_empty()
     }
 }
 

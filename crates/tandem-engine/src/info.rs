@@ -175,7 +175,7 @@ fn section_body(sh: &Shared, section: &str, o: &mut String) {
                 .iter()
                 .filter(|(_, s)| s.calls.load(Ordering::Relaxed) > 0)
                 .collect();
-            names.sort_by_key(|(n, _)| *n);
+            names.sort_by_key(|(n, _)| n);
             for (name, s) in names {
                 let calls = s.calls.load(Ordering::Relaxed);
                 let usec = s.usec.load(Ordering::Relaxed);

@@ -27,7 +27,9 @@ pub mod command;
 pub mod config;
 pub mod error;
 mod info;
+mod rdb;
 pub mod registry;
+pub mod repl;
 pub mod reply;
 pub mod session;
 #[doc(hidden)]
@@ -47,13 +49,34 @@ pub use command::{flags, CommandSpec, CommandTable, Keys};
 pub use config::Config;
 pub use error::{CmdError, CmdResult};
 pub use reply::Reply;
-pub use session::{ClientHandle, ClientKind, Notify, Session};
+pub use session::{BlockKind, ClientHandle, ClientKind, Notify, Session};
 
 /// Receives every change, in order, as RESP commands, while the changed keys are still
-/// locked. The replication log and the AOF writer implement it.
+/// locked. The replication log implements it (the AOF writer and replicas read the log).
 pub trait Propagator: Send + Sync {
-    /// `cmds` holds one or more whole RESP commands to apply in database `db`.
-    fn propagate(&self, db: usize, cmds: &[u8]);
+    /// `cmds` holds one or more whole RESP commands to apply in database `db`. Returns
+    /// the replication offset after them.
+    fn propagate(&self, db: usize, cmds: &[u8]) -> u64;
+}
+
+/// Importance of a log line, as Redis's `loglevel`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// `.`
+    Debug,
+    /// `-`
+    Verbose,
+    /// `*`
+    Notice,
+    /// `#`
+    Warning,
+}
+
+/// Where the engine's log lines go (the server writes them in Redis's format; an
+/// embedding program installs its own). Without one, lines are dropped.
+pub trait LogSink: Send + Sync {
+    /// Writes one line.
+    fn log(&self, level: Level, msg: &str);
 }
 
 /// Where the engine reads the time; tests substitute their own.
@@ -125,8 +148,8 @@ pub struct Shared {
     pub config: Config,
     /// Counters.
     pub stats: Stats,
-    /// Per-command counters.
-    pub command_stats: HashMap<&'static str, CommandStats>,
+    /// Per-command counters, by command table index.
+    pub command_stats: Vec<(&'static str, CommandStats)>,
     /// Connected clients.
     pub clients: registry::Clients,
     /// Subscriptions.
@@ -141,10 +164,11 @@ pub struct Shared {
     pub started: Instant,
     /// Start time, unix ms.
     pub started_ms: u64,
-    propagator: RwLock<Option<Arc<dyn Propagator>>>,
+    pub(crate) propagator: RwLock<Option<Arc<dyn Propagator>>>,
     requirepass: RwLock<Option<Vec<u8>>>,
     auth_required: AtomicBool,
-    pause: Mutex<Pause>,
+    pause_until: AtomicU64,
+    pause_writes_only: AtomicBool,
     /// Set when the data is being loaded (commands without the `loading` flag get -LOADING).
     pub loading: AtomicBool,
     /// Whether this node is a replica (writes refused if `replica-read-only`).
@@ -152,6 +176,12 @@ pub struct Shared {
     replica_read_only: AtomicBool,
     /// Extra INFO text providers (replication, persistence, server-side sections).
     pub info_providers: RwLock<Vec<Arc<dyn InfoProvider>>>,
+    /// Replication: the log, attached replicas, our master.
+    pub repl: repl::Replication,
+    log_sink: RwLock<Option<Arc<dyn LogSink>>>,
+    min_replicas: AtomicU64,
+    min_replicas_max_lag: AtomicU64,
+    this: std::sync::OnceLock<std::sync::Weak<Shared>>,
 }
 
 /// Contributes fields to INFO sections owned outside the engine (the server's
@@ -212,6 +242,7 @@ impl Engine {
             })
             .collect();
         let started_ms = clock.now_ms();
+        let config_backlog = config.get_i64("repl-backlog-size").max(0) as u64;
         let shared = Arc::new(Shared {
             keyspace: Keyspace::new(KeyspaceConfig {
                 databases,
@@ -231,12 +262,20 @@ impl Engine {
             propagator: RwLock::new(None),
             requirepass: RwLock::new(None),
             auth_required: AtomicBool::new(false),
-            pause: Mutex::new(Pause::default()),
+            pause_until: AtomicU64::new(0),
+            pause_writes_only: AtomicBool::new(false),
             loading: AtomicBool::new(false),
             is_replica: AtomicBool::new(false),
             replica_read_only: AtomicBool::new(true),
             info_providers: RwLock::new(Vec::new()),
+            repl: repl::Replication::new(config_backlog),
+            log_sink: RwLock::new(None),
+            min_replicas: AtomicU64::new(0),
+            min_replicas_max_lag: AtomicU64::new(10),
+            this: std::sync::OnceLock::new(),
         });
+        let _ = shared.this.set(Arc::downgrade(&shared));
+        shared.info_providers.write().push(Arc::new(repl::ReplInfo(Arc::downgrade(&shared))));
         for d in config::DIRECTIVES {
             shared.apply_config(d.name);
         }
@@ -266,12 +305,13 @@ impl Engine {
             name: Mutex::new(None),
             db: Default::default(),
             last_cmd_ms: AtomicU64::new(sh.clock.now_ms()),
-            last_cmd: Mutex::new("NULL"),
+            last_cmd: std::sync::atomic::AtomicUsize::new(usize::MAX),
             killed: AtomicBool::new(false),
-            kind: Mutex::new(ClientKind::Normal),
+            kind: std::sync::atomic::AtomicU8::new(0),
             sub_count: Default::default(),
             in_multi: AtomicBool::new(false),
             blocked: AtomicBool::new(false),
+            waiting_acks: AtomicBool::new(false),
             proto3: AtomicBool::new(false),
             mailbox: Mutex::new(Vec::new()),
             ready: AtomicBool::new(false),
@@ -293,6 +333,9 @@ impl Engine {
             keybuf: Vec::new(),
             shard_ids: Vec::new(),
             effect_buf: Vec::new(),
+            repl_hello: Default::default(),
+            sync_request: None,
+            last_write_offset: 0,
             suppress_replies: false,
         }
     }
@@ -392,12 +435,16 @@ impl Shared {
 
     /// Current `CLIENT PAUSE` state.
     pub fn pause(&self) -> Pause {
-        *self.pause.lock()
+        Pause {
+            until_ms: self.pause_until.load(Ordering::Acquire),
+            writes_only: self.pause_writes_only.load(Ordering::Acquire),
+        }
     }
 
     /// Sets the `CLIENT PAUSE` state and wakes paused clients when it ends.
     pub fn set_pause(&self, p: Pause) {
-        *self.pause.lock() = p;
+        self.pause_writes_only.store(p.writes_only, Ordering::Release);
+        self.pause_until.store(p.until_ms, Ordering::Release);
         if p.until_ms == 0 {
             for c in self.clients.all() {
                 if c.blocked.load(Ordering::Relaxed) {
@@ -423,7 +470,7 @@ impl Shared {
         if argv.is_empty() {
             return Flow::Continue;
         }
-        let Some(spec) = self.commands.get(argv[0]) else {
+        let Some((idx, spec)) = self.commands.lookup(argv[0]) else {
             let mut args = String::new();
             for a in &argv[1..] {
                 if args.len() >= 128 {
@@ -474,7 +521,7 @@ impl Shared {
             return self.park_paused(sess, argv);
         }
         let mut guard = self.lock_for(sess, spec, argv);
-        self.run(sess, spec, argv, out, &mut guard, false, None)
+        self.run(sess, idx, spec, argv, out, &mut guard, false, None)
     }
 
     /// Checks that depend on the node's state rather than the command's arguments.
@@ -489,6 +536,13 @@ impl Shared {
             && self.replica_read_only.load(Ordering::Relaxed)
         {
             return Some("READONLY You can't write against a read only replica.");
+        }
+        let min = self.min_replicas.load(Ordering::Relaxed);
+        if min > 0 && spec.has(flags::WRITE) && kind != ClientKind::Master && !self.is_replica.load(Ordering::Relaxed) {
+            let max_lag = self.min_replicas_max_lag.load(Ordering::Relaxed);
+            if max_lag > 0 && (self.repl.good_replicas(self.clock.now_ms(), max_lag) as u64) < min {
+                return Some("NOREPLICAS Not enough good replicas to write.");
+            }
         }
         if spec.has(flags::DENYOOM)
             && kind != ClientKind::Master
@@ -518,20 +572,22 @@ impl Shared {
     }
 
     fn must_pause(&self, sess: &Session, spec: &CommandSpec) -> bool {
-        let p = *self.pause.lock();
-        if p.until_ms == 0 || sess.handle.kind() != ClientKind::Normal {
+        let until = self.pause_until.load(Ordering::Acquire);
+        if until == 0 || sess.handle.kind() != ClientKind::Normal {
             return false;
         }
-        if self.clock.now_ms() >= p.until_ms {
-            *self.pause.lock() = Pause::default();
+        if self.clock.now_ms() >= until {
+            self.pause_until.store(0, Ordering::Release);
             return false;
         }
+        let p = self.pause();
         !p.writes_only || spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE)
     }
 
     fn park_paused(&self, sess: &mut Session, argv: &[&[u8]]) -> Flow {
-        let until = self.pause.lock().until_ms;
+        let until = self.pause_until.load(Ordering::Acquire);
         sess.blocked = Some(session::Blocked {
+            kind: BlockKind::Pause,
             argv: argv.iter().map(|a| a.to_vec()).collect(),
             keys: Vec::new(),
             deadline: Some(until),
@@ -580,6 +636,7 @@ impl Shared {
     pub(crate) fn run<'e>(
         &'e self,
         sess: &mut Session,
+        idx: usize,
         spec: &'static CommandSpec,
         argv: &[&[u8]],
         out: &mut Vec<u8>,
@@ -632,7 +689,9 @@ impl Shared {
                 .dirty
                 .fetch_add(dirty + expired.len() as u64, Ordering::Relaxed);
             let prop = self.propagator.read();
-            if prop.is_some() || effects.is_some() {
+            // Our master's commands are logged as received by the replication link.
+            let from_master = sess.handle.kind() == ClientKind::Master;
+            if (prop.is_some() && !from_master) || effects.is_some() {
                 let mut buf = std::mem::take(&mut sess.effect_buf);
                 buf.clear();
                 for (_, key) in &expired {
@@ -652,7 +711,7 @@ impl Shared {
                     None => {
                         if let Some(p) = &*prop {
                             if !buf.is_empty() {
-                                p.propagate(db, &buf);
+                                sess.last_write_offset = p.propagate(db, &buf);
                             }
                         }
                     }
@@ -664,7 +723,7 @@ impl Shared {
             self.blocking.wake(&ready);
         }
         self.stats.commands.fetch_add(1, Ordering::Relaxed);
-        if let Some(cs) = self.command_stats.get(spec.name) {
+        if let Some((_, cs)) = self.command_stats.get(idx) {
             cs.calls.fetch_add(1, Ordering::Relaxed);
             cs.usec
                 .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
@@ -672,10 +731,13 @@ impl Shared {
                 cs.failed.fetch_add(1, Ordering::Relaxed);
             }
         }
-        sess.handle.touch(now, spec.name);
+        sess.handle.touch(now, idx);
         if flow == Flow::Blocked {
             if let Some(b) = &sess.blocked {
                 self.blocking.register(&b.keys, &sess.handle);
+                if matches!(b.kind, BlockKind::Wait { .. }) {
+                    sess.handle.waiting_acks.store(true, Ordering::Release);
+                }
             }
             sess.handle.blocked.store(true, Ordering::Relaxed);
         }
@@ -687,15 +749,25 @@ impl Shared {
         let now = self.clock.now_ms();
         let timed_out = b.deadline.is_some_and(|d| now >= d);
         let ready = sess.handle.ready.swap(false, Ordering::AcqRel);
-        if !ready && !timed_out && !b.keys.is_empty() {
-            return None;
+        match b.kind {
+            BlockKind::Keys if !ready && !timed_out => return None,
+            BlockKind::Wait { offset, replicas } => {
+                let acked = self.repl.acked(offset);
+                if acked < replicas && !timed_out {
+                    return None;
+                }
+                self.unblock(sess);
+                if !sess.suppress_replies {
+                    encode::int(out, acked as i64);
+                }
+                return Some(Flow::Continue);
+            }
+            _ => {}
         }
-        let b = sess.blocked.take().expect("checked above");
-        self.blocking.unregister(&b.keys, sess.handle.id);
-        sess.handle.blocked.store(false, Ordering::Relaxed);
+        let b = self.unblock(sess).expect("checked above");
         let argv: Vec<&[u8]> = b.argv.iter().map(|a| &a[..]).collect();
-        let spec = self.commands.get(argv[0]).expect("blocked command exists");
-        if b.keys.is_empty() {
+        let (idx, spec) = self.commands.lookup(argv[0]).expect("blocked command exists");
+        if b.kind == BlockKind::Pause {
             // Paused by CLIENT PAUSE: run it now unless still paused.
             if self.must_pause(sess, spec) {
                 sess.blocked = Some(b);
@@ -706,14 +778,12 @@ impl Shared {
         }
         let mut guard = self.lock_for(sess, spec, &argv);
         let mark = out.len();
-        let flow = self.run(sess, spec, &argv, out, &mut guard, false, None);
+        let flow = self.run(sess, idx, spec, &argv, out, &mut guard, false, None);
         drop(guard);
         if flow == Flow::Blocked {
             // Still nothing to serve.
             if timed_out {
-                let nb = sess.blocked.take().expect("blocked again");
-                self.blocking.unregister(&nb.keys, sess.handle.id);
-                sess.handle.blocked.store(false, Ordering::Relaxed);
+                self.unblock(sess);
                 out.truncate(mark);
                 encode::null_array(out, sess.proto);
                 return Some(Flow::Continue);
@@ -721,6 +791,56 @@ impl Shared {
             return None;
         }
         Some(flow)
+    }
+
+    /// Takes the session out of the blocked state and every registry.
+    fn unblock(&self, sess: &mut Session) -> Option<session::Blocked> {
+        let b = sess.blocked.take()?;
+        self.blocking.unregister(&b.keys, sess.handle.id);
+        sess.handle.blocked.store(false, Ordering::Relaxed);
+        sess.handle.waiting_acks.store(false, Ordering::Release);
+        Some(b)
+    }
+
+    /// A counted handle to this shared state (for work that outlives the call).
+    pub fn arc(&self) -> Arc<Shared> {
+        self.this.get().and_then(std::sync::Weak::upgrade).expect("engine state is alive while in use")
+    }
+
+    /// Sends a log line to the installed sink.
+    pub fn log(&self, level: Level, msg: &str) {
+        if let Some(s) = &*self.log_sink.read() {
+            s.log(level, msg);
+        }
+    }
+
+    /// Installs where log lines go.
+    pub fn set_log_sink(&self, sink: Option<Arc<dyn LogSink>>) {
+        *self.log_sink.write() = sink;
+    }
+
+    /// Routes every change into the replication log (once a backlog exists).
+    pub(crate) fn enable_log_propagation(&self) {
+        let mut p = self.propagator.write();
+        if p.is_none() {
+            *p = Some(Arc::new(repl::LogPropagator(self.repl.log.clone())));
+        }
+    }
+
+    /// Asks every replica for an acknowledgement (`REPLCONF GETACK *` in the stream).
+    pub(crate) fn request_acks(&self) {
+        if !self.repl.replicas().is_empty() {
+            self.repl.log.append_command(&[b"REPLCONF", b"GETACK", b"*"]);
+        }
+    }
+
+    /// Wakes clients blocked in WAIT (a replica acknowledged something).
+    pub(crate) fn wake_waiters(&self) {
+        for c in self.clients.all() {
+            if c.waiting_acks.load(Ordering::Acquire) {
+                c.notify();
+            }
+        }
     }
 
     /// Called when a session ends: forgets its subscriptions, watches and blocks.
@@ -734,9 +854,7 @@ impl Shared {
         for (db, key) in std::mem::take(&mut sess.watched) {
             self.keyspace.unwatch(db, &key, &sess.watch_flag);
         }
-        if let Some(b) = sess.blocked.take() {
-            self.blocking.unregister(&b.keys, sess.handle.id);
-        }
+        self.unblock(sess);
         self.clients.remove(sess.handle.id);
     }
 

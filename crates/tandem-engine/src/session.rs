@@ -3,7 +3,7 @@
 //! server's connections, an embedding application) owns one per client.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -45,12 +45,15 @@ pub struct ClientHandle {
     pub(crate) name: Mutex<Option<Vec<u8>>>,
     pub(crate) db: AtomicUsize,
     pub(crate) last_cmd_ms: AtomicU64,
-    pub(crate) last_cmd: Mutex<&'static str>,
+    /// Index in the command table of the last command (`usize::MAX` = none).
+    pub(crate) last_cmd: AtomicUsize,
     pub(crate) killed: AtomicBool,
-    pub(crate) kind: Mutex<ClientKind>,
+    pub(crate) kind: AtomicU8,
     pub(crate) sub_count: AtomicUsize,
     pub(crate) in_multi: AtomicBool,
     pub(crate) blocked: AtomicBool,
+    /// Blocked in WAIT (woken by replica acknowledgements).
+    pub(crate) waiting_acks: AtomicBool,
     pub(crate) proto3: AtomicBool,
     /// Pub/sub messages encoded for this client, waiting to be written.
     pub(crate) mailbox: Mutex<Vec<u8>>,
@@ -77,12 +80,30 @@ impl ClientHandle {
     }
     /// The client's kind.
     pub fn kind(&self) -> ClientKind {
-        *self.kind.lock()
+        match self.kind.load(Ordering::Relaxed) {
+            1 => ClientKind::Master,
+            2 => ClientKind::Replica,
+            _ => ClientKind::Normal,
+        }
+    }
+    /// Sets the client's kind.
+    pub fn set_kind(&self, kind: ClientKind) {
+        let v = match kind {
+            ClientKind::Normal => 0,
+            ClientKind::Master => 1,
+            ClientKind::Replica => 2,
+        };
+        self.kind.store(v, Ordering::Relaxed);
+    }
+
+    /// Name of the last command the client ran (`CLIENT LIST cmd=`), `NULL` if none.
+    pub fn last_command(&self, table: &crate::CommandTable) -> &'static str {
+        table.by_index(self.last_cmd.load(Ordering::Relaxed)).map_or("NULL", |s| s.name)
     }
     /// Records that a command ran now.
-    pub(crate) fn touch(&self, now_ms: u64, cmd: &'static str) {
+    pub(crate) fn touch(&self, now_ms: u64, cmd: usize) {
         self.last_cmd_ms.store(now_ms, Ordering::Relaxed);
-        *self.last_cmd.lock() = cmd;
+        self.last_cmd.store(cmd, Ordering::Relaxed);
     }
 }
 
@@ -93,8 +114,25 @@ pub(crate) struct Multi {
     pub(crate) aborted: bool,
 }
 
+/// Why a client is blocked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockKind {
+    /// On keys (BLPOP & co): retried when one is signalled ready.
+    Keys,
+    /// By `CLIENT PAUSE`: run when the pause ends.
+    Pause,
+    /// In `WAIT`: answered when enough replicas acknowledged `offset`.
+    Wait {
+        /// The client's last write offset.
+        offset: u64,
+        /// Replicas asked for.
+        replicas: usize,
+    },
+}
+
 /// A client blocked in BLPOP & co, WAIT, or CLIENT PAUSE.
 pub(crate) struct Blocked {
+    pub(crate) kind: BlockKind,
     pub(crate) argv: Vec<Vec<u8>>,
     pub(crate) keys: Vec<(usize, Box<[u8]>)>,
     /// Unix ms at which to give up; `None` = forever.
@@ -120,6 +158,12 @@ pub struct Session {
     pub(crate) keybuf: Vec<(usize, usize)>,
     pub(crate) shard_ids: Vec<usize>,
     pub(crate) effect_buf: Vec<u8>,
+    /// What REPLCONF said, if this connection is becoming a replica.
+    pub(crate) repl_hello: crate::repl::ReplicaHello,
+    /// Set by PSYNC/SYNC: the server hands the connection to the replication layer.
+    pub(crate) sync_request: Option<crate::repl::SyncRequest>,
+    /// Replication offset after this client's last write (for WAIT).
+    pub(crate) last_write_offset: u64,
     /// Replies are discarded (the master link of a replica, `CLIENT REPLY OFF`).
     pub suppress_replies: bool,
 }
@@ -142,6 +186,13 @@ impl Session {
     pub fn block_deadline(&self) -> Option<u64> {
         self.blocked.as_ref().and_then(|b| b.deadline)
     }
+    /// After [`crate::Flow::Replica`]: what the replica asked for and told us. The
+    /// connection must then be given to [`crate::Shared::attach_replica`].
+    pub fn take_sync_request(&mut self) -> Option<(crate::repl::SyncRequest, crate::repl::ReplicaHello)> {
+        let req = self.sync_request.take()?;
+        Some((req, std::mem::take(&mut self.repl_hello)))
+    }
+
     /// Whether the session is subscribed to anything.
     pub fn is_subscriber(&self) -> bool {
         !self.channels.is_empty() || !self.patterns.is_empty()
@@ -171,7 +222,7 @@ impl Session {
     /// Marks the session as our master's link (replica side): its writes are applied
     /// even on a read-only replica, and nothing is replied.
     pub fn set_kind(&mut self, kind: ClientKind) {
-        *self.handle.kind.lock() = kind;
+        self.handle.set_kind(kind);
         self.suppress_replies = kind == ClientKind::Master;
         if kind == ClientKind::Master {
             self.authenticated = true;

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod lists;
 pub mod multi;
 pub mod pubsub;
+pub mod replication;
 pub mod server;
 pub mod sets;
 pub mod strings;
@@ -23,6 +24,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     connection::COMMANDS,
     server::COMMANDS,
     pubsub::COMMANDS,
+    replication::COMMANDS,
     multi::COMMANDS,
     strings::COMMANDS,
     keys::COMMANDS,

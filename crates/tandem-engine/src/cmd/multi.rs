@@ -177,13 +177,11 @@ fn exec(c: &mut Call<'_, '_>) -> CmdResult {
     let mut flow = Flow::Continue;
     for argv in &m.queue {
         let refs: Vec<&[u8]> = argv.iter().map(|a| &a[..]).collect();
-        let spec = sh.commands.get(refs[0]).expect("queued commands exist");
+        let (idx, spec) = sh.commands.lookup(refs[0]).expect("queued commands exist");
         let before = effects.len();
         let mut cmd_effects = Vec::new();
         let db_before = c.sess.db;
-        let f = sh.run(
-            c.sess,
-            spec,
+        let f = sh.run(c.sess, idx, spec,
             &refs,
             out,
             &mut guard,

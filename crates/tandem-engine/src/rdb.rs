@@ -1,0 +1,1 @@
+//! Glue between snapshots / the keyspace and the RDB codec of tandem-persist.

@@ -1,0 +1,364 @@
+//! Replication: the master role (serving replicas from the log and from fork-free
+//! snapshots) and the replica role (following a master), wire-compatible with Redis 7.0
+//! in both directions (PSYNC2).
+//!
+//! # Lifecycle of a replica attached to us (master side, [`master`])
+//!
+//! 1. A connection sends `REPLCONF listening-port/ip-address/capa`, then `PSYNC <replid>
+//!    <offset>` (or `SYNC`). The command records the request in the session and returns
+//!    [`Flow::Replica`](crate::Flow::Replica); the server then hands the socket, as a
+//!    [`Link`], to [`Replication::attach_replica`], which runs the link on two named
+//!    threads (`repl-send-<id>` writes, `repl-recv-<id>` reads ACKs).
+//! 2. Partial resync when [`Log::psync`] allows it: `+CONTINUE`, then the stream from the
+//!    requested offset. Otherwise a full resync: a snapshot begins (all shard locks for
+//!    an instant, see `tandem_keyspace::snapshot`), and in that same instant the offset
+//!    `S` is read and a log reader is registered at `S`, so the reader holds exactly the
+//!    writes the snapshot does not contain. `+FULLRESYNC <replid> <S>`, the RDB
+//!    (`$EOF:` diskless form, or `$<len>` from a file), then the stream from `S` — for
+//!    the diskless form only after the replica's first `REPLCONF ACK`, as Redis does.
+//! 3. States `wait_bgsave` → `send_bulk` → `online`, shown in INFO. The link ends when the
+//!    replica disconnects, stays silent longer than `repl-timeout`, or its reader
+//!    overflows `client-output-buffer-limit replica` (the reason is logged).
+//!
+//! # Following a master (replica side, [`replica`])
+//!
+//! `REPLICAOF host port` starts one `repl-link` thread: connect, handshake, `PSYNC` with
+//! the cached history (`replid`, processed offset + 1) or `? -1`, load the RDB (the
+//! keyspace answers `-LOADING` meanwhile) or continue, then apply the stream through a
+//! master session and append the received bytes unchanged to our own log, so our offset
+//! equals the master's and replicas can chain from us. `REPLCONF ACK <offset>` every
+//! second and on `GETACK`. On a broken link the history is kept and the thread
+//! reconnects with `PSYNC`. `REPLICAOF NO ONE` stops the thread and promotes: the old
+//! replid becomes replid2 ([`Log::shift_replid`]).
+//!
+//! # Offsets
+//!
+//! Every offset is the replication log's: bytes of the RESP stream, 1-based for a byte,
+//! as Redis counts them.
+
+pub mod master;
+pub mod replica;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+use tandem_log::Log;
+use tandem_transport::{tcp::TcpConnector, Connector, Link};
+
+use crate::Propagator;
+
+/// What a connection asked for with PSYNC or SYNC.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncRequest {
+    /// `SYNC` (legacy: no `+FULLRESYNC` line) rather than `PSYNC`.
+    pub legacy: bool,
+    /// The replid the replica has (or `?`).
+    pub replid: Vec<u8>,
+    /// First byte it wants (1-based), -1 for none.
+    pub offset: i64,
+}
+
+/// What `REPLCONF` told us about a replica.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReplicaHello {
+    /// `listening-port`.
+    pub port: u16,
+    /// `ip-address` (announced), if any.
+    pub ip: Option<String>,
+    /// `capa eof`: accepts the diskless `$EOF:` payload.
+    pub capa_eof: bool,
+    /// `capa psync2`: understands `+CONTINUE <replid>`.
+    pub capa_psync2: bool,
+    /// `rdb-only 1`: wants the snapshot and nothing after it (redis-cli --rdb).
+    pub rdb_only: bool,
+}
+
+/// State of an attached replica, as INFO prints it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ReplicaState {
+    /// Waiting for the snapshot to start.
+    WaitBgsave = 0,
+    /// Receiving the snapshot.
+    SendBulk = 1,
+    /// Receiving the stream.
+    Online = 2,
+}
+
+impl ReplicaState {
+    fn name(self) -> &'static str {
+        match self {
+            ReplicaState::WaitBgsave => "wait_bgsave",
+            ReplicaState::SendBulk => "send_bulk",
+            ReplicaState::Online => "online",
+        }
+    }
+}
+
+/// One replica attached to this node.
+pub struct ReplicaHandle {
+    /// Its client id.
+    pub id: u64,
+    /// Its address as INFO shows it (announced ip, else peer ip).
+    pub ip: String,
+    /// Its listening port.
+    pub port: u16,
+    /// The peer address of the link.
+    pub addr: String,
+    state: AtomicU8,
+    /// Last offset it acknowledged.
+    pub ack_offset: AtomicU64,
+    /// When it last acknowledged (unix ms).
+    pub ack_ms: AtomicU64,
+    /// Set when the link must end.
+    pub stop: AtomicBool,
+    link: Mutex<Option<Box<dyn Link>>>,
+}
+
+impl ReplicaHandle {
+    /// Current state.
+    pub fn state(&self) -> ReplicaState {
+        match self.state.load(Ordering::Relaxed) {
+            0 => ReplicaState::WaitBgsave,
+            1 => ReplicaState::SendBulk,
+            _ => ReplicaState::Online,
+        }
+    }
+
+    pub(crate) fn set_state(&self, s: ReplicaState) {
+        self.state.store(s as u8, Ordering::Relaxed);
+    }
+
+    /// Ends the link: both threads notice and exit.
+    pub fn disconnect(&self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(l) = self.link.lock().as_ref() {
+            let _ = l.shutdown();
+        }
+    }
+}
+
+/// Replication counters (INFO stats).
+#[derive(Default)]
+pub struct ReplStats {
+    /// Full resyncs served.
+    pub sync_full: AtomicU64,
+    /// Partial resyncs accepted.
+    pub sync_partial_ok: AtomicU64,
+    /// Partial resyncs refused.
+    pub sync_partial_err: AtomicU64,
+    /// Bytes of replication stream received.
+    pub net_repl_input: AtomicU64,
+    /// Bytes of replication stream sent.
+    pub net_repl_output: AtomicU64,
+}
+
+/// The replication state of a node.
+pub struct Replication {
+    /// The log every change goes through.
+    pub log: Arc<Log>,
+    /// Counters.
+    pub stats: ReplStats,
+    pub(crate) replicas: Mutex<Vec<Arc<ReplicaHandle>>>,
+    pub(crate) connector: RwLock<Arc<dyn Connector>>,
+    pub(crate) link: Mutex<Option<replica::LinkHandle>>,
+    /// Our master, when we are a replica.
+    pub(crate) master: RwLock<Option<Arc<replica::MasterState>>>,
+    /// Unix ms when the last replica went away (backlog TTL).
+    pub(crate) no_replicas_since: AtomicU64,
+    pub(crate) last_ping_ms: AtomicU64,
+    /// Port we listen on, announced to our master.
+    pub listening_port: AtomicU64,
+}
+
+impl Replication {
+    pub(crate) fn new(backlog_size: u64) -> Replication {
+        Replication {
+            log: Log::new(backlog_size),
+            stats: ReplStats::default(),
+            replicas: Mutex::new(Vec::new()),
+            connector: RwLock::new(Arc::new(TcpConnector::default())),
+            link: Mutex::new(None),
+            master: RwLock::new(None),
+            no_replicas_since: AtomicU64::new(0),
+            last_ping_ms: AtomicU64::new(0),
+            listening_port: AtomicU64::new(6379),
+        }
+    }
+
+    /// Replicas currently attached.
+    pub fn replicas(&self) -> Vec<Arc<ReplicaHandle>> {
+        self.replicas.lock().clone()
+    }
+
+    /// Sets how a replica reaches its master (TCP by default; in-memory in tests; a
+    /// host's own channel through the C ABI).
+    pub fn set_connector(&self, c: Arc<dyn Connector>) {
+        *self.connector.write() = c;
+    }
+
+    /// Number of online replicas whose last ACK is at most `max_lag_s` old.
+    pub fn good_replicas(&self, now_ms: u64, max_lag_s: u64) -> usize {
+        self.replicas
+            .lock()
+            .iter()
+            .filter(|r| r.state() == ReplicaState::Online)
+            .filter(|r| now_ms.saturating_sub(r.ack_ms.load(Ordering::Relaxed)) <= max_lag_s * 1000)
+            .count()
+    }
+
+    /// Number of online replicas that acknowledged at least `offset`.
+    pub fn acked(&self, offset: u64) -> usize {
+        self.replicas
+            .lock()
+            .iter()
+            .filter(|r| r.state() == ReplicaState::Online && r.ack_offset.load(Ordering::Acquire) >= offset)
+            .count()
+    }
+}
+
+/// Appends every change to the replication log.
+pub(crate) struct LogPropagator(pub(crate) Arc<Log>);
+
+impl Propagator for LogPropagator {
+    fn propagate(&self, db: usize, cmds: &[u8]) -> u64 {
+        self.0.append(db, cmds)
+    }
+}
+
+/// Renders `INFO replication` and the replication counters of `INFO stats`.
+pub(crate) struct ReplInfo(pub(crate) std::sync::Weak<crate::Shared>);
+
+impl crate::InfoProvider for ReplInfo {
+    fn info(&self, section: &str, o: &mut String) {
+        use std::fmt::Write;
+        let Some(sh) = self.0.upgrade() else { return };
+        let repl = &sh.repl;
+        match section {
+            "stats" => {
+                let st = &repl.stats;
+                let _ = write!(
+                    o,
+                    "sync_full:{}\r\nsync_partial_ok:{}\r\nsync_partial_err:{}\r\ntotal_net_repl_input_bytes:{}\r\ntotal_net_repl_output_bytes:{}\r\n",
+                    st.sync_full.load(Ordering::Relaxed),
+                    st.sync_partial_ok.load(Ordering::Relaxed),
+                    st.sync_partial_err.load(Ordering::Relaxed),
+                    st.net_repl_input.load(Ordering::Relaxed),
+                    st.net_repl_output.load(Ordering::Relaxed),
+                );
+            }
+            "replication" => {
+                let now = sh.clock.now_ms();
+                let li = repl.log.info();
+                match sh.master() {
+                    None => o.push_str("role:master\r\n"),
+                    Some(m) => {
+                        let state = m.state();
+                        let up = state == replica::LinkState::Connected;
+                        let last_io = if up { (now.saturating_sub(m.last_io_ms.load(Ordering::Relaxed)) / 1000) as i64 } else { -1 };
+                        let offset = if li.active { li.offset } else { 1 };
+                        let _ = write!(
+                            o,
+                            "role:slave\r\nmaster_host:{}\r\nmaster_port:{}\r\nmaster_link_status:{}\r\nmaster_last_io_seconds_ago:{}\r\nmaster_sync_in_progress:{}\r\nslave_read_repl_offset:{}\r\nslave_repl_offset:{}\r\n",
+                            m.host,
+                            m.port,
+                            if up { "up" } else { "down" },
+                            last_io,
+                            u8::from(state == replica::LinkState::Sync),
+                            if up { m.read_offset.load(Ordering::Relaxed).max(offset) } else { offset },
+                            offset,
+                        );
+                        if state == replica::LinkState::Sync {
+                            let total = m.sync_total.load(Ordering::Relaxed);
+                            let read = m.sync_read.load(Ordering::Relaxed);
+                            let left = total.saturating_sub(read);
+                            let perc = if total > 0 { read as f64 * 100.0 / total as f64 } else { 0.0 };
+                            let _ = write!(
+                                o,
+                                "master_sync_total_bytes:{total}\r\nmaster_sync_read_bytes:{read}\r\nmaster_sync_left_bytes:{left}\r\nmaster_sync_perc:{perc:.2}\r\nmaster_sync_last_io_seconds_ago:0\r\n"
+                            );
+                        }
+                        if !up {
+                            let since = m.down_since_ms.load(Ordering::Relaxed);
+                            let secs = if since == 0 { -1 } else { (now.saturating_sub(since) / 1000) as i64 };
+                            let _ = write!(o, "master_link_down_since_seconds:{secs}\r\n");
+                        }
+                        let _ = write!(
+                            o,
+                            "slave_priority:{}\r\nslave_read_only:{}\r\nreplica_announced:{}\r\n",
+                            sh.config.get_i64("replica-priority"),
+                            u8::from(sh.config.get_bool("replica-read-only")),
+                            u8::from(sh.config.get_bool("replica-announced")),
+                        );
+                    }
+                }
+                let replicas = repl.replicas();
+                let _ = write!(o, "connected_slaves:{}\r\n", replicas.len());
+                let min = sh.config.get_i64("min-replicas-to-write");
+                let lag = sh.config.get_i64("min-replicas-max-lag");
+                if min > 0 && lag > 0 {
+                    let _ = write!(o, "min_slaves_good_slaves:{}\r\n", repl.good_replicas(now, lag as u64));
+                }
+                for (i, r) in replicas.iter().enumerate() {
+                    let state = r.state();
+                    let lag = if state == ReplicaState::Online { now.saturating_sub(r.ack_ms.load(Ordering::Relaxed)) / 1000 } else { 0 };
+                    let _ = write!(
+                        o,
+                        "slave{i}:ip={},port={},state={},offset={},lag={lag}\r\n",
+                        r.ip,
+                        r.port,
+                        state.name(),
+                        r.ack_offset.load(Ordering::Relaxed)
+                    );
+                }
+                let _ = write!(
+                    o,
+                    "master_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:{}\r\n",
+                    li.replid,
+                    li.replid2,
+                    li.offset,
+                    li.second_offset,
+                    u8::from(li.active),
+                    li.backlog_size,
+                    li.first_byte_offset,
+                    li.histlen,
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+impl crate::Shared {
+    /// Periodic replication duties (the server calls this about `hz` times a second):
+    /// PINGs in the stream every `repl-ping-replica-period`, dropping replicas silent for
+    /// `repl-timeout`, and freeing the backlog after `repl-backlog-ttl` without replicas.
+    pub fn repl_cron(&self) {
+        let now = self.clock.now_ms();
+        let repl = &self.repl;
+        let replicas = repl.replicas();
+        if self.master().is_none() && !replicas.is_empty() {
+            let period = self.config.get_i64("repl-ping-replica-period").max(1) as u64 * 1000;
+            if now.saturating_sub(repl.last_ping_ms.load(Ordering::Relaxed)) >= period {
+                repl.last_ping_ms.store(now, Ordering::Relaxed);
+                repl.log.append_command(&[b"PING"]);
+            }
+        }
+        let timeout = self.config.get_i64("repl-timeout").max(1) as u64 * 1000;
+        for r in &replicas {
+            if r.state() == ReplicaState::Online && now.saturating_sub(r.ack_ms.load(Ordering::Relaxed)) > timeout {
+                self.log(crate::Level::Warning, &format!("Disconnecting timedout replica (streaming sync): {}:{}", r.ip, r.port));
+                r.disconnect();
+            }
+        }
+        let ttl = self.config.get_i64("repl-backlog-ttl").max(0) as u64 * 1000;
+        let since = repl.no_replicas_since.load(Ordering::Relaxed);
+        if ttl > 0 && replicas.is_empty() && self.master().is_none() && since != 0 && now.saturating_sub(since) > ttl && repl.log.is_active() {
+            repl.no_replicas_since.store(0, Ordering::Relaxed);
+            repl.log.deactivate();
+            *self.propagator.write() = None;
+            self.log(crate::Level::Notice, &format!("Replication backlog freed after {} seconds without connected replicas.", ttl / 1000));
+        }
+    }
+}
