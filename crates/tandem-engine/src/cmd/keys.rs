@@ -75,14 +75,21 @@ pub const COMMANDS: &[CommandSpec] = &[
 
 const SAME_OBJECT: CmdError = CmdError::fixed("ERR source and destination objects are the same");
 
-/// An argument that must be a C `int` (Redis's `getIntFromObjectOrReply`).
-fn int32(arg: &[u8]) -> Option<i64> {
-    parse_i64(arg).filter(|v| i32::try_from(*v).is_ok())
+/// An argument that must be a C `int` (Redis's `getIntFromObjectOrReply` without a
+/// message of its own).
+fn int32(arg: &[u8]) -> Result<i64, CmdError> {
+    let v = parse_i64(arg).ok_or(NOT_INTEGER)?;
+    if i32::try_from(v).is_err() {
+        return Err(CmdError::fixed(
+            "ERR value is out of range, value must between -2147483648 and 2147483647",
+        ));
+    }
+    Ok(v)
 }
 
 /// A database index given as an argument: an `int`, then within range.
 fn db_arg(c: &Call<'_, '_>, arg: &[u8]) -> Result<usize, CmdError> {
-    let id = int32(arg).ok_or(NOT_INTEGER)?;
+    let id = int32(arg)?;
     if id < 0 || id as usize >= c.engine.keyspace.databases() {
         return Err(DB_RANGE);
     }
@@ -244,13 +251,14 @@ fn ttl_generic(c: &mut Call<'_, '_>, ms: bool, absolute: bool) -> CmdResult {
         None => -2,
         Some(None) => -1,
         Some(Some(at)) => {
-            let at = at as i64;
-            let t = if absolute { at } else { at - c.now_ms as i64 }.max(0);
-            if ms {
-                t
+            let at = i128::from(at);
+            let t = if absolute {
+                at
             } else {
-                (t + 500) / 1000
+                at - i128::from(c.now_ms)
             }
+            .max(0);
+            (if ms { t } else { (t + 500) / 1000 }) as i64
         }
     };
     c.out.int(reply);
@@ -408,8 +416,8 @@ fn flushall(c: &mut Call<'_, '_>) -> CmdResult {
 }
 
 fn swapdb(c: &mut Call<'_, '_>) -> CmdResult {
-    let a = int32(c.argv[1]).ok_or_else(|| CmdError::fixed("ERR invalid first DB index"))?;
-    let b = int32(c.argv[2]).ok_or_else(|| CmdError::fixed("ERR invalid second DB index"))?;
+    let a = int32(c.argv[1]).map_err(|_| CmdError::fixed("ERR invalid first DB index"))?;
+    let b = int32(c.argv[2]).map_err(|_| CmdError::fixed("ERR invalid second DB index"))?;
     let dbs = c.engine.keyspace.databases() as i64;
     if a < 0 || a >= dbs || b < 0 || b >= dbs {
         return Err(DB_RANGE);
@@ -479,7 +487,7 @@ fn renamenx(c: &mut Call<'_, '_>) -> CmdResult {
 /// MOVE locks the key in the current and in the target database.
 fn move_keys(argv: &[&[u8]], db: usize, out: &mut Vec<(usize, usize)>) {
     out.push((db, 1));
-    if let Some(target) = argv.get(2).and_then(|a| int32(a)).filter(|t| *t >= 0) {
+    if let Some(target) = argv.get(2).and_then(|a| int32(a).ok()).filter(|t| *t >= 0) {
         out.push((target as usize, 1));
     }
 }
@@ -514,7 +522,7 @@ fn copy_keys(argv: &[&[u8]], db: usize, out: &mut Vec<(usize, usize)>) {
     let mut j = 3;
     while j < argv.len() {
         if argv[j].eq_ignore_ascii_case(b"db") && j + 1 < argv.len() {
-            if let Some(n) = int32(argv[j + 1]).filter(|n| *n >= 0) {
+            if let Some(n) = int32(argv[j + 1]).ok().filter(|n| *n >= 0) {
                 dst = n as usize;
             }
             j += 2;
@@ -670,4 +678,647 @@ fn object(c: &mut Call<'_, '_>) -> CmdResult {
         },
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use tandem_resp::Frame;
+
+    use crate::cmd::strings::test_util::{capture, list, put, wrongtype};
+    use crate::testkit::{f::*, TestClient};
+
+    const NOW: i64 = 1_700_000_000_000;
+
+    fn with_list() -> TestClient {
+        let c = TestClient::new();
+        put(&c, 0, "l", list(&["a", "b"]));
+        c
+    }
+
+    fn strings(f: Frame) -> BTreeSet<String> {
+        let Frame::Array(items) = f else {
+            panic!("not an array: {f:?}")
+        };
+        items
+            .into_iter()
+            .map(|i| match i {
+                Frame::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+                other => panic!("not a bulk: {other:?}"),
+            })
+            .collect()
+    }
+
+    fn set_of(items: &[&str]) -> BTreeSet<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn del_exists_touch_type() {
+        let mut c = with_list();
+        let cap = capture(&c);
+        c.call(&["MSET", "a", "1", "b", "2"]);
+        assert_eq!(c.call(&["EXISTS", "a", "a", "b", "l", "x"]), int(4));
+        assert_eq!(c.call(&["TOUCH", "a", "x", "l"]), int(2));
+        assert_eq!(c.call(&["TYPE", "a"]), simple("string"));
+        assert_eq!(c.call(&["TYPE", "l"]), simple("list"));
+        assert_eq!(c.call(&["TYPE", "x"]), simple("none"));
+        assert_eq!(c.call(&["DEL", "a", "x", "a"]), int(1));
+        assert_eq!(c.call(&["DEL", "x"]), int(0));
+        assert_eq!(c.call(&["UNLINK", "b", "l"]), int(2));
+        assert_eq!(c.call(&["EXISTS", "a", "b", "l"]), int(0));
+        assert_eq!(
+            cap.take(),
+            vec!["0:MSET a 1 b 2", "0:DEL a x a", "0:UNLINK b l"]
+        );
+        assert_eq!(
+            c.call(&["DEL"]),
+            err("ERR wrong number of arguments for 'del' command")
+        );
+    }
+
+    #[test]
+    fn expire_options_and_errors() {
+        let mut c = TestClient::new();
+        c.call(&["SET", "k", "v"]);
+        assert_eq!(
+            c.call(&["EXPIRE", "k", "10", "foo"]),
+            err("ERR Unsupported option foo")
+        );
+        let nx = err("ERR NX and XX, GT or LT options at the same time are not compatible");
+        assert_eq!(c.call(&["EXPIRE", "k", "10", "nx", "xx"]), nx);
+        assert_eq!(c.call(&["EXPIRE", "k", "10", "NX", "gt"]), nx);
+        assert_eq!(c.call(&["PEXPIRE", "k", "10", "lt", "NX"]), nx);
+        assert_eq!(
+            c.call(&["EXPIRE", "k", "10", "gt", "lt"]),
+            err("ERR GT and LT options at the same time are not compatible")
+        );
+        assert_eq!(
+            c.call(&["EXPIRE", "k", "abc"]),
+            err("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            c.call(&["EXPIRE", "k", "abc", "foo"]),
+            err("ERR Unsupported option foo")
+        );
+        assert_eq!(
+            c.call(&["EXPIRE", "k", "9223372036854776"]),
+            err("ERR invalid expire time in 'expire' command")
+        );
+        assert_eq!(
+            c.call(&["EXPIRE", "k", "-9223372036854776"]),
+            err("ERR invalid expire time in 'expire' command")
+        );
+        assert_eq!(
+            c.call(&["PEXPIRE", "k", "9223372036854775807"]),
+            err("ERR invalid expire time in 'pexpire' command")
+        );
+        assert_eq!(
+            c.call(&["EXPIREAT", "k", "9223372036854776"]),
+            err("ERR invalid expire time in 'expireat' command")
+        );
+        assert_eq!(c.call(&["EXPIRE", "nokey", "10"]), int(0));
+        assert_eq!(c.call(&["EXPIRE", "k", "10", "xx"]), int(0));
+        assert_eq!(c.call(&["EXPIRE", "k", "10", "xx", "gt"]), int(0));
+        assert_eq!(c.call(&["EXPIRE", "k", "10", "gt"]), int(0));
+        assert_eq!(c.call(&["EXPIRE", "k", "100", "lt"]), int(1));
+        assert_eq!(c.call(&["TTL", "k"]), int(100));
+        assert_eq!(c.call(&["EXPIRE", "k", "50", "nx"]), int(0));
+        assert_eq!(c.call(&["EXPIRE", "k", "50", "gt"]), int(0));
+        assert_eq!(c.call(&["EXPIRE", "k", "100", "lt"]), int(0));
+        assert_eq!(c.call(&["EXPIRE", "k", "50", "LT"]), int(1));
+        assert_eq!(c.call(&["TTL", "k"]), int(50));
+        assert_eq!(c.call(&["PEXPIRE", "k", "60000", "gt", "xx"]), int(1));
+        assert_eq!(c.call(&["PTTL", "k"]), int(60_000));
+        assert_eq!(c.call(&["PEXPIREAT", "k", "9223372036854775807"]), int(1));
+        assert_eq!(
+            c.call(&["PEXPIRETIME", "k"]),
+            int(9_223_372_036_854_775_807)
+        );
+        assert_eq!(c.call(&["EXPIRETIME", "k"]), int(9_223_372_036_854_776));
+        assert_eq!(c.call(&["PEXPIREAT", "k", "-9223372036854775808"]), int(1));
+        assert_eq!(c.call(&["EXISTS", "k"]), int(0));
+    }
+
+    #[test]
+    fn expire_propagation() {
+        let mut c = TestClient::new();
+        let cap = capture(&c);
+        c.call(&["SET", "f", "1"]);
+        c.call(&["expire", "f", "100", "NX"]);
+        c.call(&["pexpire", "f", "100", "GT"]);
+        c.call(&["expireat", "f", "99999999999", "lt"]); // refused: not sooner
+        c.call(&["pexpire", "f", "5000"]);
+        c.call(&["pexpireat", "f", "99999999999999"]);
+        c.call(&["persist", "f"]);
+        c.call(&["persist", "f"]);
+        c.call(&["expire", "f", "-1"]);
+        c.call(&["expire", "f", "10"]);
+        c.call(&["SET", "g", "1"]);
+        c.call(&["pexpireat", "g", "1"]);
+        assert_eq!(
+            cap.take(),
+            vec![
+                "0:SET f 1".to_string(),
+                format!("0:PEXPIREAT f {} NX", NOW + 100_000),
+                format!("0:PEXPIREAT f {}", NOW + 5000),
+                "0:pexpireat f 99999999999999".to_string(),
+                "0:persist f".to_string(),
+                "0:DEL f".to_string(),
+                "0:SET g 1".to_string(),
+                "0:DEL g".to_string(),
+            ]
+        );
+        c.engine
+            .config_set("lazyfree-lazy-expire", &["yes"])
+            .expect("config");
+        c.call(&["SET", "h", "1"]);
+        c.call(&["EXPIREAT", "h", "1"]);
+        assert_eq!(cap.take(), vec!["0:SET h 1", "0:UNLINK h"]);
+    }
+
+    #[test]
+    fn ttl_family_and_time() {
+        let mut c = TestClient::new();
+        let cap = capture(&c);
+        assert_eq!(c.call(&["TTL", "k"]), int(-2));
+        assert_eq!(c.call(&["PTTL", "k"]), int(-2));
+        assert_eq!(c.call(&["EXPIRETIME", "k"]), int(-2));
+        c.call(&["SET", "k", "v"]);
+        assert_eq!(c.call(&["TTL", "k"]), int(-1));
+        assert_eq!(c.call(&["PEXPIRETIME", "k"]), int(-1));
+        c.call(&["PEXPIRE", "k", "1499"]);
+        assert_eq!(c.call(&["TTL", "k"]), int(1));
+        c.call(&["PEXPIRE", "k", "1500"]);
+        assert_eq!(c.call(&["TTL", "k"]), int(2));
+        assert_eq!(c.call(&["PEXPIRETIME", "k"]), int(NOW + 1500));
+        assert_eq!(c.call(&["EXPIRETIME", "k"]), int((NOW + 1500 + 500) / 1000));
+        c.clock.advance(1000);
+        assert_eq!(c.call(&["PTTL", "k"]), int(500));
+        assert_eq!(c.call(&["PERSIST", "k"]), int(1));
+        assert_eq!(c.call(&["PERSIST", "k"]), int(0));
+        assert_eq!(c.call(&["PERSIST", "nokey"]), int(0));
+        assert_eq!(c.call(&["TTL", "k"]), int(-1));
+        c.call(&["EXPIRE", "k", "1"]);
+        cap.take();
+        c.clock.advance(999);
+        assert_eq!(c.call(&["EXISTS", "k"]), int(1));
+        c.clock.advance(1);
+        assert_eq!(c.call(&["TTL", "k"]), int(-2));
+        assert_eq!(cap.take(), vec!["0:DEL k"]);
+    }
+
+    #[test]
+    fn keys_and_scan() {
+        let mut c = with_list();
+        for i in 0..50 {
+            c.call(&["SET", &format!("key:{i}"), "v"]);
+        }
+        c.call(&["SET", "other", "v"]);
+        c.call(&["SET", "gone", "v", "PX", "10"]);
+        c.clock.advance(10);
+        let all: Vec<String> = (0..50).map(|i| format!("key:{i}")).collect();
+        let mut want: BTreeSet<String> = all.iter().cloned().collect();
+        assert_eq!(strings(c.call(&["KEYS", "key:*"])), want);
+        assert_eq!(strings(c.call(&["KEYS", "key:1?"])).len(), 10);
+        assert_eq!(strings(c.call(&["KEYS", "nomatch*"])), set_of(&[]));
+        want.insert("other".into());
+        want.insert("l".into());
+        assert_eq!(strings(c.call(&["KEYS", "*"])), want);
+        // A full scan returns every key exactly once, whatever COUNT.
+        for count in ["1", "7", "1000"] {
+            let mut seen = Vec::new();
+            let mut cursor = "0".to_string();
+            let mut calls = 0;
+            loop {
+                let Frame::Array(reply) = c.call(&["SCAN", &cursor, "COUNT", count]) else {
+                    panic!("scan reply")
+                };
+                let Frame::Bulk(next) = &reply[0] else {
+                    panic!("cursor")
+                };
+                cursor = String::from_utf8_lossy(next).into_owned();
+                seen.extend(strings(reply[1].clone()));
+                calls += 1;
+                if cursor == "0" {
+                    break;
+                }
+            }
+            assert_eq!(seen.len(), want.len(), "COUNT {count}");
+            assert_eq!(seen.into_iter().collect::<BTreeSet<_>>(), want);
+            if count == "1000" {
+                assert_eq!(calls, 1);
+            }
+        }
+        let scan_all = |c: &mut TestClient, extra: &[&str]| {
+            let mut args = vec!["SCAN", "0", "COUNT", "100000"];
+            args.extend_from_slice(extra);
+            let Frame::Array(reply) = c.call(&args) else {
+                panic!("scan reply")
+            };
+            assert_eq!(reply[0], bulk("0"));
+            strings(reply[1].clone())
+        };
+        assert_eq!(scan_all(&mut c, &["MATCH", "o*"]), set_of(&["other"]));
+        assert_eq!(scan_all(&mut c, &["TYPE", "LIST"]), set_of(&["l"]));
+        assert_eq!(scan_all(&mut c, &["TYPE", "foo"]), set_of(&[]));
+        assert_eq!(
+            scan_all(&mut c, &["MATCH", "*", "TYPE", "string"]).len(),
+            51
+        );
+        let syntax = err("ERR syntax error");
+        assert_eq!(c.call(&["SCAN", "0", "COUNT", "0"]), syntax);
+        assert_eq!(c.call(&["SCAN", "0", "MATCH"]), syntax);
+        assert_eq!(c.call(&["SCAN", "0", "foo", "bar"]), syntax);
+        assert_eq!(
+            c.call(&["SCAN", "0", "COUNT", "abc"]),
+            err("ERR value is not an integer or out of range")
+        );
+        let invalid = err("ERR invalid cursor");
+        for bad in ["abc", " 1", "18446744073709551616", "1x", "+"] {
+            assert_eq!(c.call(&["SCAN", bad]), invalid, "{bad:?}");
+        }
+        for odd in ["", "+0", "-1", "18446744073709551615"] {
+            assert!(matches!(c.call(&["SCAN", odd]), Frame::Array(_)), "{odd:?}");
+        }
+        c.call(&["SELECT", "1"]);
+        assert_eq!(c.raw(&[b"SCAN", b"0"]), b"*2\r\n$1\r\n0\r\n*0\r\n");
+        assert_eq!(c.raw(&[b"KEYS", b"*"]), b"*0\r\n");
+    }
+
+    #[test]
+    fn randomkey_dbsize() {
+        let mut c = TestClient::new();
+        assert_eq!(c.call(&["RANDOMKEY"]), nil());
+        assert_eq!(c.call(&["DBSIZE"]), int(0));
+        c.call(&["MSET", "a", "1", "b", "2", "c", "3"]);
+        assert_eq!(c.call(&["DBSIZE"]), int(3));
+        for _ in 0..10 {
+            let Frame::Bulk(k) = c.call(&["RANDOMKEY"]) else {
+                panic!("randomkey")
+            };
+            assert!([&b"a"[..], b"b", b"c"].contains(&&k[..]));
+        }
+        c.call(&["SELECT", "3"]);
+        assert_eq!(c.call(&["DBSIZE"]), int(0));
+        assert_eq!(c.call(&["RANDOMKEY"]), nil());
+    }
+
+    #[test]
+    fn rename_and_renamenx() {
+        let mut c = with_list();
+        let cap = capture(&c);
+        assert_eq!(c.call(&["RENAME", "nokey", "x"]), err("ERR no such key"));
+        assert_eq!(c.call(&["RENAMENX", "nokey", "x"]), err("ERR no such key"));
+        assert_eq!(
+            c.call(&["RENAME", "nokey", "nokey"]),
+            err("ERR no such key")
+        );
+        c.call(&["SET", "a", "1", "EX", "100"]);
+        assert_eq!(c.call(&["RENAME", "a", "a"]), ok());
+        assert_eq!(c.call(&["RENAMENX", "a", "a"]), int(0));
+        assert_eq!(c.call(&["RENAME", "a", "b"]), ok());
+        assert_eq!(c.call(&["EXISTS", "a"]), int(0));
+        assert_eq!(c.call(&["GET", "b"]), bulk("1"));
+        assert_eq!(c.call(&["TTL", "b"]), int(100));
+        assert_eq!(c.call(&["RENAMENX", "b", "l"]), int(0));
+        assert_eq!(c.call(&["RENAMENX", "l", "m"]), int(1));
+        assert_eq!(c.call(&["TYPE", "m"]), simple("list"));
+        assert_eq!(c.call(&["TTL", "m"]), int(-1));
+        assert_eq!(c.call(&["RENAME", "m", "b"]), ok());
+        assert_eq!(c.call(&["TYPE", "b"]), simple("list"));
+        assert_eq!(
+            c.call(&["TTL", "b"]),
+            int(-1),
+            "the source's (lack of) TTL moves"
+        );
+        assert_eq!(
+            cap.take(),
+            vec![
+                format!("0:SET a 1 PXAT {}", NOW + 100_000),
+                "0:RENAME a b".into(),
+                "0:RENAMENX l m".into(),
+                "0:RENAME m b".into(),
+            ]
+        );
+    }
+
+    #[test]
+    fn move_between_databases() {
+        let mut c = with_list();
+        let cap = capture(&c);
+        c.call(&["SET", "a", "1", "PX", "5000"]);
+        assert_eq!(
+            c.call(&["MOVE", "a", "0"]),
+            err("ERR source and destination objects are the same")
+        );
+        assert_eq!(
+            c.call(&["MOVE", "a", "16"]),
+            err("ERR DB index is out of range")
+        );
+        assert_eq!(
+            c.call(&["MOVE", "a", "-1"]),
+            err("ERR DB index is out of range")
+        );
+        assert_eq!(
+            c.call(&["MOVE", "a", "abc"]),
+            err("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            c.call(&["MOVE", "a", "4294967296"]),
+            err("ERR value is out of range, value must between -2147483648 and 2147483647")
+        );
+        assert_eq!(c.call(&["MOVE", "nokey", "1"]), int(0));
+        assert_eq!(c.call(&["MOVE", "a", "1"]), int(1));
+        assert_eq!(c.call(&["EXISTS", "a"]), int(0));
+        c.call(&["SET", "a", "2"]);
+        assert_eq!(c.call(&["MOVE", "a", "1"]), int(0), "target exists");
+        assert_eq!(c.call(&["MOVE", "l", "1"]), int(1));
+        c.call(&["SELECT", "1"]);
+        assert_eq!(c.call(&["GET", "a"]), bulk("1"));
+        assert_eq!(c.call(&["PTTL", "a"]), int(5000));
+        assert_eq!(c.call(&["TYPE", "l"]), simple("list"));
+        assert_eq!(c.call(&["MOVE", "a", "0"]), int(0));
+        assert_eq!(
+            cap.take(),
+            vec![
+                format!("0:SET a 1 PXAT {}", NOW + 5000),
+                "0:MOVE a 1".into(),
+                "0:SET a 2".into(),
+                "0:MOVE l 1".into(),
+            ]
+        );
+    }
+
+    #[test]
+    fn copy_keys_and_databases() {
+        let mut c = with_list();
+        let cap = capture(&c);
+        c.call(&["SET", "a", "1", "PX", "5000"]);
+        let same = err("ERR source and destination objects are the same");
+        assert_eq!(c.call(&["COPY", "a", "a"]), same);
+        assert_eq!(c.call(&["COPY", "a", "a", "DB", "0"]), same);
+        assert_eq!(c.call(&["COPY", "a", "b", "foo"]), err("ERR syntax error"));
+        assert_eq!(
+            c.call(&["COPY", "a", "b", "REPLACE", "DB"]),
+            err("ERR syntax error")
+        );
+        assert_eq!(
+            c.call(&["COPY", "a", "b", "DB", "abc"]),
+            err("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            c.call(&["COPY", "a", "b", "DB", "16"]),
+            err("ERR DB index is out of range")
+        );
+        assert_eq!(c.call(&["COPY", "nokey", "b"]), int(0));
+        assert_eq!(c.call(&["COPY", "a", "b"]), int(1));
+        assert_eq!(c.call(&["GET", "b"]), bulk("1"));
+        assert_eq!(c.call(&["PTTL", "b"]), int(5000));
+        c.call(&["SET", "b", "2"]);
+        assert_eq!(c.call(&["COPY", "a", "b"]), int(0));
+        assert_eq!(c.call(&["COPY", "a", "b", "REPLACE"]), int(1));
+        assert_eq!(c.call(&["GET", "b"]), bulk("1"));
+        assert_eq!(c.call(&["COPY", "a", "a", "DB", "2"]), int(1));
+        assert_eq!(
+            c.call(&["COPY", "l", "l2", "db", "5", "DB", "2", "replace"]),
+            int(1)
+        );
+        assert_eq!(c.call(&["DEL", "l"]), int(1), "the copy is independent");
+        c.call(&["SELECT", "2"]);
+        assert_eq!(c.call(&["GET", "a"]), bulk("1"));
+        assert_eq!(c.call(&["PTTL", "a"]), int(5000));
+        assert_eq!(c.call(&["TYPE", "l2"]), simple("list"));
+        assert_eq!(
+            cap.take(),
+            vec![
+                format!("0:SET a 1 PXAT {}", NOW + 5000),
+                "0:COPY a b".into(),
+                "0:SET b 2".into(),
+                "0:COPY a b REPLACE".into(),
+                "0:COPY a a DB 2".into(),
+                "0:COPY l l2 db 5 DB 2 replace".into(),
+                "0:DEL l".into(),
+            ]
+        );
+    }
+
+    #[test]
+    fn swapdb_flushdb_flushall() {
+        let mut c = TestClient::new();
+        let cap = capture(&c);
+        c.call(&["SET", "a", "0"]);
+        c.call(&["SELECT", "1"]);
+        c.call(&["SET", "b", "1"]);
+        assert_eq!(
+            c.call(&["SWAPDB", "0", "abc"]),
+            err("ERR invalid second DB index")
+        );
+        assert_eq!(
+            c.call(&["SWAPDB", "abc", "0"]),
+            err("ERR invalid first DB index")
+        );
+        assert_eq!(
+            c.call(&["SWAPDB", "0", "2147483648"]),
+            err("ERR invalid second DB index")
+        );
+        assert_eq!(
+            c.call(&["SWAPDB", "0", "16"]),
+            err("ERR DB index is out of range")
+        );
+        assert_eq!(
+            c.call(&["SWAPDB", "-1", "0"]),
+            err("ERR DB index is out of range")
+        );
+        assert_eq!(c.call(&["SWAPDB", "0", "0"]), ok());
+        assert_eq!(c.call(&["SWAPDB", "0", "1"]), ok());
+        assert_eq!(c.call(&["GET", "a"]), bulk("0"));
+        assert_eq!(c.call(&["EXISTS", "b"]), int(0));
+        let syntax = err("ERR syntax error");
+        assert_eq!(c.call(&["FLUSHDB", "foo"]), syntax);
+        assert_eq!(c.call(&["FLUSHDB", "sync", "extra"]), syntax);
+        assert_eq!(c.call(&["FLUSHALL", "now"]), syntax);
+        assert_eq!(c.call(&["FLUSHDB", "ASYNC"]), ok());
+        assert_eq!(c.call(&["DBSIZE"]), int(0));
+        assert_eq!(c.call(&["FLUSHDB"]), ok());
+        c.call(&["SELECT", "0"]);
+        assert_eq!(c.call(&["GET", "b"]), bulk("1"));
+        assert_eq!(c.call(&["FLUSHALL", "sync"]), ok());
+        assert_eq!(c.call(&["DBSIZE"]), int(0));
+        assert_eq!(c.call(&["FLUSHALL"]), ok());
+        assert_eq!(
+            cap.take(),
+            vec![
+                "0:SET a 0",
+                "1:SET b 1",
+                "1:SWAPDB 0 0",
+                "1:SWAPDB 0 1",
+                "1:FLUSHDB ASYNC",
+                "1:FLUSHDB",
+                "0:FLUSHALL sync",
+                "0:FLUSHALL",
+            ]
+        );
+    }
+
+    #[test]
+    fn watch_sees_key_commands() {
+        let mut c = TestClient::new();
+        let mut d = c.other();
+        for cmd in [
+            &["EXPIRE", "w", "100"][..],
+            &["RENAME", "w", "w2"],
+            &["FLUSHDB"],
+            &["SWAPDB", "0", "1"],
+            &["DEL", "w"],
+            &["PERSIST", "w"],
+        ] {
+            c.call(&["SET", "w", "1", "EX", "1000"]);
+            c.call(&["WATCH", "w"]);
+            d.call(cmd);
+            c.call(&["MULTI"]);
+            c.call(&["GET", "w"]);
+            assert_eq!(c.call(&["EXEC"]), Frame::Null, "{cmd:?}");
+            d.call(&["FLUSHALL"]);
+        }
+    }
+
+    #[test]
+    fn in_transactions() {
+        let mut c = with_list();
+        c.call(&["SET", "a", "1"]);
+        c.call(&["MULTI"]);
+        c.call(&["MOVE", "a", "3"]);
+        c.call(&["COPY", "l", "l", "DB", "4"]);
+        c.call(&["KEYS", "*"]);
+        c.call(&["DBSIZE"]);
+        c.call(&["SCAN", "0", "COUNT", "1000"]);
+        c.call(&["SWAPDB", "3", "4"]);
+        assert_eq!(
+            c.call(&["EXEC"]),
+            arr(vec![
+                int(1),
+                int(1),
+                bulks(&["l"]),
+                int(1),
+                arr(vec![bulk("0"), bulks(&["l"])]),
+                ok()
+            ])
+        );
+        c.call(&["SELECT", "3"]);
+        assert_eq!(c.call(&["TYPE", "l"]), simple("list"));
+        c.call(&["SELECT", "4"]);
+        assert_eq!(c.call(&["GET", "a"]), bulk("1"));
+    }
+
+    #[test]
+    fn object() {
+        let mut c = with_list();
+        let enc = |c: &mut TestClient, k: &str| c.call(&["OBJECT", "ENCODING", k]);
+        c.call(&["MSET", "a", "123", "b", "abc", "d", "12345678901234567890"]);
+        c.call(&[
+            "MSET",
+            "e",
+            "-1",
+            "f",
+            "007",
+            "g",
+            &"x".repeat(44),
+            "h",
+            &"x".repeat(45),
+        ]);
+        assert_eq!(enc(&mut c, "a"), bulk("int"));
+        assert_eq!(enc(&mut c, "b"), bulk("embstr"));
+        assert_eq!(enc(&mut c, "d"), bulk("embstr"));
+        assert_eq!(enc(&mut c, "e"), bulk("int"));
+        assert_eq!(enc(&mut c, "f"), bulk("embstr"));
+        assert_eq!(enc(&mut c, "g"), bulk("embstr"));
+        assert_eq!(enc(&mut c, "h"), bulk("raw"));
+        assert_eq!(enc(&mut c, "l"), bulk("quicklist"));
+        assert_eq!(enc(&mut c, "nokey"), nil());
+        let refc = |c: &mut TestClient, k: &str| c.call(&["OBJECT", "REFCOUNT", k]);
+        assert_eq!(refc(&mut c, "a"), int(2_147_483_647));
+        assert_eq!(refc(&mut c, "e"), int(1));
+        assert_eq!(refc(&mut c, "b"), int(1));
+        assert_eq!(refc(&mut c, "l"), int(1));
+        assert_eq!(refc(&mut c, "nokey"), nil());
+        c.clock.advance(10_000);
+        assert_eq!(c.call(&["OBJECT", "IDLETIME", "a"]), int(10));
+        c.call(&["GET", "a"]);
+        assert_eq!(c.call(&["OBJECT", "IDLETIME", "a"]), int(0));
+        assert_eq!(c.call(&["OBJECT", "IDLETIME", "nokey"]), nil());
+        assert_eq!(
+            c.call(&["OBJECT", "FREQ", "a"]),
+            err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+        );
+        c.engine
+            .config_set("maxmemory-policy", &["allkeys-lfu"])
+            .expect("config");
+        assert!(matches!(
+            c.call(&["OBJECT", "FREQ", "a"]),
+            Frame::Integer(_)
+        ));
+        assert_eq!(c.call(&["OBJECT", "FREQ", "nokey"]), nil());
+        assert_eq!(
+            c.call(&["OBJECT", "IDLETIME", "a"]),
+            err("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+        );
+        assert_eq!(
+            c.call(&["OBJECT", "ENCODING"]),
+            err("ERR wrong number of arguments for 'object|encoding' command")
+        );
+        assert_eq!(
+            c.call(&["OBJECT", "encoding", "a", "b"]),
+            err("ERR wrong number of arguments for 'object|encoding' command")
+        );
+        assert_eq!(
+            c.call(&["OBJECT", "help", "x"]),
+            err("ERR wrong number of arguments for 'object|help' command")
+        );
+        assert_eq!(
+            c.call(&["OBJECT", "foo"]),
+            err("ERR unknown subcommand 'foo'. Try OBJECT HELP.")
+        );
+        assert_eq!(
+            c.call(&["OBJECT"]),
+            err("ERR wrong number of arguments for 'object' command")
+        );
+        let Frame::Array(help) = c.call(&["OBJECT", "HELP"]) else {
+            panic!("help")
+        };
+        assert_eq!(help.len(), 15);
+        assert_eq!(
+            help[0],
+            simple("OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+        );
+        assert_eq!(help[14], simple("    Prints this help."));
+    }
+
+    #[test]
+    fn past_expiry_on_a_replica_is_kept() {
+        // A replica never deletes on its own: the key keeps its (past) expiry until the
+        // master's DEL arrives.
+        let mut c = TestClient::with_config(&[("replica-read-only", "no")]);
+        let cap = capture(&c);
+        c.call(&["SET", "k", "v"]);
+        c.engine
+            .shared()
+            .is_replica
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(c.call(&["PEXPIREAT", "k", "5"]), int(1));
+        assert_eq!(c.call(&["GETEX", "k"]), nil());
+        assert_eq!(cap.take(), vec!["0:SET k v", "0:PEXPIREAT k 5", "0:DEL k"]);
+    }
+
+    #[test]
+    fn wrongtype_free_commands() {
+        // Key commands work on any type.
+        let mut c = with_list();
+        assert_eq!(c.call(&["EXPIRE", "l", "10"]), int(1));
+        assert_eq!(c.call(&["TTL", "l"]), int(10));
+        assert_eq!(c.call(&["PERSIST", "l"]), int(1));
+        assert_eq!(c.call(&["GET", "l"]), wrongtype());
+        assert_eq!(c.call(&["DEL", "l"]), int(1));
+    }
 }
