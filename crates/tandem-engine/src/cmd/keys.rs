@@ -1052,6 +1052,30 @@ mod tests {
     }
 
     #[test]
+    fn move_over_an_expired_key_deletes_it_in_its_database() {
+        let mut c = TestClient::new();
+        let cap = capture(&c);
+        c.call(&["SELECT", "1"]);
+        c.call(&["SET", "k", "old", "PX", "1"]);
+        c.call(&["SELECT", "0"]);
+        c.call(&["SET", "k", "new"]);
+        c.clock.advance(1);
+        assert_eq!(c.call(&["MOVE", "k", "1"]), int(1));
+        assert_eq!(c.call(&["COPY", "k", "k", "DB", "1"]), int(0));
+        assert_eq!(
+            cap.take(),
+            vec![
+                format!("1:SET k old PXAT {}", NOW + 1),
+                "0:SET k new".into(),
+                "0:SELECT 1".into(),
+                "0:DEL k".into(),
+                "0:SELECT 0".into(),
+                "0:MOVE k 1".into(),
+            ]
+        );
+    }
+
+    #[test]
     fn copy_keys_and_databases() {
         let mut c = with_list();
         let cap = capture(&c);
