@@ -1,9 +1,11 @@
 //! Logging in Redis's format, so operators' greps keep working:
-//! `<pid>:<role> <dd Mon yyyy HH:MM:SS.mmm> <level> <message>`, role `M` (master) or
-//! `S` (replica), level `.` debug, `-` verbose, `*` notice, `#` warning.
+//! `<pid>:<role> <dd Mon yyyy HH:MM:SS.mmm> <level> <message>`, role `C` (before the
+//! server is initialized), `M` (master) or `S` (replica), level `.` debug, `-` verbose,
+//! `*` notice, `#` warning. Signals are logged as Redis's handler logs them:
+//! `<pid>:signal-handler (<unix secs>) <message>`.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use parking_lot::Mutex;
 
@@ -11,6 +13,7 @@ use parking_lot::Mutex;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     /// `.`
+    #[allow(dead_code)]
     Debug = 0,
     /// `-`
     Verbose = 1,
@@ -21,7 +24,7 @@ pub enum Level {
 }
 
 static LEVEL: AtomicU8 = AtomicU8::new(Level::Notice as u8);
-static REPLICA: AtomicBool = AtomicBool::new(false);
+static ROLE: AtomicU8 = AtomicU8::new(b'C');
 static FILE: Mutex<Option<std::fs::File>> = Mutex::new(None);
 
 /// Sets the least important level written (`loglevel`); `nothing` silences everything.
@@ -51,9 +54,16 @@ pub fn set_file(path: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Whether lines are marked as a replica's (`S`) rather than a master's (`M`).
+/// Marks lines as a replica's (`S`) or a master's (`M`); before the first call they are
+/// marked `C`, as Redis marks its start-up lines.
+#[allow(dead_code)] // used once replication lands
 pub fn set_replica(on: bool) {
-    REPLICA.store(on, Ordering::Relaxed);
+    ROLE.store(if on { b'S' } else { b'M' }, Ordering::Relaxed);
+}
+
+/// Marks lines as the server's (`M`) from now on.
+pub fn set_master() {
+    set_replica(false);
 }
 
 const MONTHS: [&str; 12] = [
@@ -88,26 +98,31 @@ pub fn timestamp(unix_ms: u64) -> String {
     )
 }
 
-/// Writes one line at `level`.
-pub fn log(level: Level, msg: &str) {
-    if (level as u8) < LEVEL.load(Ordering::Relaxed) {
-        return;
-    }
-    let now = std::time::SystemTime::now()
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// Whether a message at `level` would be written.
+pub fn enabled(level: Level) -> bool {
+    (level as u8) >= LEVEL.load(Ordering::Relaxed)
+}
+
+/// Writes one line at `level`.
+pub fn log(level: Level, msg: &str) {
+    if !enabled(level) {
+        return;
+    }
+    let now = unix_ms();
     let mark = match level {
         Level::Debug => '.',
         Level::Verbose => '-',
         Level::Notice => '*',
         Level::Warning => '#',
     };
-    let role = if REPLICA.load(Ordering::Relaxed) {
-        'S'
-    } else {
-        'M'
-    };
+    let role = char::from(ROLE.load(Ordering::Relaxed));
     let line = format!(
         "{}:{} {} {} {}\n",
         std::process::id(),
@@ -116,6 +131,21 @@ pub fn log(level: Level, msg: &str) {
         mark,
         msg
     );
+    write_line(&line);
+}
+
+/// Writes a line the way Redis's signal handler does (always, whatever the level).
+pub fn signal_handler(msg: &str) {
+    let line = format!(
+        "{}:signal-handler ({}) {}\n",
+        std::process::id(),
+        unix_ms() / 1000,
+        msg
+    );
+    write_line(&line);
+}
+
+fn write_line(line: &str) {
     let mut f = FILE.lock();
     match f.as_mut() {
         Some(file) => {
@@ -141,10 +171,14 @@ macro_rules! warning {
     ($($t:tt)*) => { $crate::log::log($crate::log::Level::Warning, &format!($($t)*)) };
 }
 
-/// `verbose!("...")`: logs at verbose level.
+/// `verbose!("...")`: logs at verbose level (the message is only formatted if written).
 #[macro_export]
 macro_rules! verbose {
-    ($($t:tt)*) => { $crate::log::log($crate::log::Level::Verbose, &format!($($t)*)) };
+    ($($t:tt)*) => {
+        if $crate::log::enabled($crate::log::Level::Verbose) {
+            $crate::log::log($crate::log::Level::Verbose, &format!($($t)*))
+        }
+    };
 }
 
 #[cfg(test)]
