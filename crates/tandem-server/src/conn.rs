@@ -62,6 +62,12 @@ impl Exec {
         !self.close_after_reply && self.shutdown.is_none() && !self.sess.is_blocked()
     }
 
+    /// After [`Exec::process`] stopped at the unfinished request `pending`: how many
+    /// more bytes it needs at least, when known (inside a bulk string).
+    fn bulk_hint(&self, pending: &[u8]) -> Option<usize> {
+        RequestParser::bytes_needed_hint(pending)
+    }
+
     /// Bytes waiting to be written.
     pub fn pending_output(&self) -> usize {
         self.wbuf.len() - self.wpos
@@ -364,7 +370,7 @@ impl Conn {
     /// How many more bytes the unfinished request at the start of the query buffer needs
     /// at least, when the parser knows (inside a bulk string).
     fn bulk_hint(&self) -> Option<usize> {
-        RequestParser::bytes_needed_hint(&self.rbuf[self.rstart..self.rend])
+        self.ex.bulk_hint(&self.rbuf[self.rstart..self.rend])
     }
 
     /// Frees buffers an idle connection does not need (called from cron).

@@ -115,6 +115,19 @@ fn listen(config: &Config, port: u16) -> Vec<listen::Listener> {
     listeners
 }
 
+/// INFO fields only the server knows.
+struct ServerInfo {
+    port: u16,
+}
+
+impl tandem_engine::InfoProvider for ServerInfo {
+    fn info(&self, section: &str, out: &mut String) {
+        if section == "server" {
+            out.push_str(&format!("tcp_port:{}\r\n", self.port));
+        }
+    }
+}
+
 fn main() {
     let original_dir = std::env::current_dir().ok();
     let args: Vec<Vec<u8>> = std::env::args_os()
@@ -206,6 +219,11 @@ fn main() {
         }
     };
     let engine = Engine::new(config);
+    engine
+        .shared()
+        .info_providers
+        .write()
+        .push(std::sync::Arc::new(ServerInfo { port }));
     let listeners = listen(&engine.shared().config, port);
     let server = match net::Server::new(engine, listeners, io_threads) {
         Ok(s) => s,

@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 
 use mio::{Events, Interest, Poll, Token, Waker};
 use parking_lot::Mutex;
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 use tandem_engine::{ClientKind, Engine, Notify};
 
@@ -173,7 +173,8 @@ impl Server {
                 .register(&mut l, Token(LISTENER_BASE + i), Interest::READABLE)?;
             main.listeners.push(l);
         }
-        let mut signals = Signals::new([SIGTERM, SIGINT])?;
+        // SIGHUP is caught only to be ignored, as Redis ignores it.
+        let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP])?;
         main.poll
             .registry()
             .register(&mut signals, SIGNALS, Interest::READABLE)?;
@@ -234,7 +235,7 @@ struct EventLoop {
     global: Arc<Global>,
     /// Listening sockets (loop 0 only).
     listeners: Vec<Listener>,
-    /// SIGTERM/SIGINT (loop 0 only).
+    /// SIGTERM/SIGINT/SIGHUP (loop 0 only).
     signals: Option<Signals>,
     conns: Vec<Option<Conn>>,
     free: Vec<usize>,
@@ -473,6 +474,9 @@ impl EventLoop {
         };
         let pending: Vec<i32> = signals.pending().collect();
         for sig in pending {
+            if sig == SIGHUP {
+                continue;
+            }
             let (name, directive) = if sig == SIGINT {
                 ("SIGINT", "shutdown-on-sigint")
             } else {

@@ -185,8 +185,11 @@ fn sigterm_shuts_down_like_redis() {
 }
 
 #[test]
-fn sigint_shuts_down_like_redis() {
+fn sigint_shuts_down_like_redis_and_sighup_is_ignored() {
     let mut s = Server::start(&[]);
+    s.signal("HUP");
+    std::thread::sleep(Duration::from_millis(100));
+    s.client().expect(&["PING"], b"+PONG\r\n");
     s.signal("INT");
     let st = s.wait_exit(Duration::from_secs(10)).expect("exited");
     assert_eq!(st.code(), Some(0));
