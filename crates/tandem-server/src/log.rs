@@ -25,7 +25,8 @@ pub enum Level {
 
 static LEVEL: AtomicU8 = AtomicU8::new(Level::Notice as u8);
 static ROLE: AtomicU8 = AtomicU8::new(b'C');
-static FILE: Mutex<Option<std::fs::File>> = Mutex::new(None);
+/// The log file's path; lines go to standard output when it is `None`.
+static FILE: Mutex<Option<String>> = Mutex::new(None);
 
 /// Sets the least important level written (`loglevel`); `nothing` silences everything.
 pub fn set_level(name: &str) {
@@ -40,18 +41,22 @@ pub fn set_level(name: &str) {
 }
 
 /// Sends the log to `path` (appending) instead of standard output; empty = stdout.
+/// Like Redis, the file is opened for every line, so log rotation needs no signal.
 pub fn set_file(path: &str) -> std::io::Result<()> {
-    *FILE.lock() = if path.is_empty() {
-        None
+    if path.is_empty() {
+        *FILE.lock() = None;
     } else {
-        Some(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)?,
-        )
-    };
+        open_log(path)?;
+        *FILE.lock() = Some(path.to_string());
+    }
     Ok(())
+}
+
+fn open_log(path: &str) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
 }
 
 /// Marks lines as a replica's (`S`) or a master's (`M`); before the first call they are
@@ -146,10 +151,12 @@ pub fn signal_handler(msg: &str) {
 }
 
 fn write_line(line: &str) {
-    let mut f = FILE.lock();
-    match f.as_mut() {
-        Some(file) => {
-            let _ = file.write_all(line.as_bytes());
+    let f = FILE.lock();
+    match f.as_deref() {
+        Some(path) => {
+            if let Ok(mut file) = open_log(path) {
+                let _ = file.write_all(line.as_bytes());
+            }
         }
         None => {
             let mut out = std::io::stdout().lock();
