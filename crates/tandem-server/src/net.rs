@@ -780,11 +780,18 @@ impl EventLoop {
             self.active_expire();
         }
         let idle_timeout = self.limits.idle_timeout;
+        let now_ms = self.engine.shared().clock.now_ms();
         let mut idle = Vec::new();
+        let mut overdue = Vec::new();
         for (t, c) in self.conns.iter_mut().enumerate() {
             let Some(c) = c else { continue };
             let quiet = self.now.duration_since(c.last_io);
             c.trim_buffers(quiet > Duration::from_secs(2));
+            // A blocked client past its deadline that the deadline heap did not serve
+            // (its command re-blocked without telling us, a pause was extended): retry.
+            if c.ex.sess.block_deadline().is_some_and(|d| d <= now_ms) {
+                overdue.push(t);
+            }
             if let Some(limit) = idle_timeout {
                 if quiet > limit
                     && !c.ex.sess.is_blocked()
@@ -798,6 +805,9 @@ impl EventLoop {
         for t in idle {
             verbose!("Closing idle client");
             self.close(t);
+        }
+        for t in overdue {
+            self.service(t);
         }
     }
 
@@ -932,6 +942,27 @@ mod tests {
             "{:?}",
             t.elapsed()
         );
+    }
+
+    #[test]
+    fn extended_pause_still_ends() {
+        let r = start(1);
+        let mut c = connect(r.port);
+        let sh = r.engine.shared();
+        let t0 = sh.clock.now_ms();
+        sh.set_pause(Pause {
+            until_ms: t0 + 200,
+            writes_only: false,
+        });
+        c.write_all(b"PING\r\n").unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        sh.set_pause(Pause {
+            until_ms: t0 + 500,
+            writes_only: false,
+        });
+        assert_eq!(read_n(&mut c, 7), b"+PONG\r\n");
+        let waited = sh.clock.now_ms() - t0;
+        assert!((450..1500).contains(&waited), "{waited} ms");
     }
 
     #[test]
