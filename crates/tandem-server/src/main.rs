@@ -115,6 +115,46 @@ fn listen(config: &Config, port: u16) -> Vec<listen::Listener> {
     listeners
 }
 
+/// The soft `RLIMIT_NOFILE`, read from /proc (no libc call needed).
+fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Redis's `adjustOpenFilesLimit`, without raising the limit: `maxclients` plus 32
+/// reserved descriptors must fit in `ulimit -n`, else `maxclients` is reduced.
+fn adjust_maxclients(config: &Config) {
+    const RESERVED: u64 = 32;
+    let Some(limit) = open_files_limit() else {
+        return;
+    };
+    let wanted = config.get_i64("maxclients").max(1) as u64;
+    if wanted + RESERVED <= limit {
+        return;
+    }
+    if limit <= RESERVED {
+        warning!(
+            "Your current 'ulimit -n' of {limit} is not enough for the server to start. Please increase your open file limit to at least {}. Exiting.",
+            RESERVED + 1
+        );
+        exit(1);
+    }
+    let reduced = limit - RESERVED;
+    warning!(
+        "You requested maxclients of {wanted} requiring at least {} max file descriptors.",
+        wanted + RESERVED
+    );
+    warning!(
+        "Current maximum open files is {limit}. maxclients has been reduced to {reduced} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'."
+    );
+    let _ = config.set("maxclients", &[&reduced.to_string()]);
+}
+
 /// INFO fields only the server knows.
 struct ServerInfo {
     port: u16,
@@ -206,6 +246,7 @@ fn main() {
     // config_file) once it has a place for it; until then the server keeps it.
     let _config_path = config_path;
     log::set_master();
+    adjust_maxclients(&config);
 
     let port = config.get_i64("port").clamp(0, 65535) as u16;
     let io_threads = config.get_i64("io-threads").max(1) as usize;
