@@ -7,6 +7,7 @@
 //! mirrored into atomics by [`crate::Shared::apply_config`] whenever they change.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::RwLock;
 use tandem_keyspace::glob::glob_match;
@@ -31,6 +32,11 @@ pub enum ValueKind {
     Str,
     /// Several words kept as one space-separated value (`save`, `replicaof`, limits).
     Words,
+    /// An octal number up to `max` (`unixsocketperm`), shown in octal.
+    Octal {
+        /// Largest accepted.
+        max: i64,
+    },
 }
 
 /// One directive.
@@ -244,6 +250,13 @@ pub const DIRECTIVES: &[Directive] = &[
     d("tcp-backlog", "511", I32, false),
     d("tcp-keepalive", "300", I32, true),
     d("timeout", "0", I32, true),
+    d("unixsocket", "", STR, false),
+    d(
+        "unixsocketperm",
+        "0",
+        ValueKind::Octal { max: 0o777 },
+        false,
+    ),
 ];
 
 /// Looks a directive up by name or alias, ignoring case.
@@ -314,12 +327,24 @@ pub fn canonical(dir: &Directive, args: &[&str]) -> Result<String, String> {
             }),
         ValueKind::Str => Ok(v.to_string()),
         ValueKind::Words => Ok(args.join(" ")),
+        ValueKind::Octal { max } => {
+            let n = i64::from_str_radix(v, 8)
+                .ok()
+                .filter(|_| !v.starts_with(['+', '-']))
+                .ok_or_else(|| "argument couldn't be parsed as an octal number".to_string())?;
+            if n > max {
+                return Err(format!("argument must be between 0 and {max:o} inclusive"));
+            }
+            Ok(format!("{n:o}"))
+        }
     }
 }
 
 /// The live configuration.
 pub struct Config {
     values: RwLock<BTreeMap<&'static str, String>>,
+    /// Bumped by every successful [`Config::set`], so readers can cache derived values.
+    generation: AtomicU64,
 }
 
 impl Default for Config {
@@ -331,6 +356,7 @@ impl Default for Config {
                     .map(|d| (d.name, d.default.to_string()))
                     .collect(),
             ),
+            generation: AtomicU64::new(0),
         }
     }
 }
@@ -343,7 +369,14 @@ impl Config {
             .ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
         let v = canonical(dir, args)?;
         self.values.write().insert(dir.name, v);
+        self.generation.fetch_add(1, Ordering::Release);
         Ok(dir)
+    }
+
+    /// A counter that changes whenever any directive is set: a cheap way for hot paths
+    /// to notice that values they cached must be read again.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// The canonical value of a directive (by primary name or alias).
@@ -436,5 +469,22 @@ mod tests {
         assert!(c.set("nonsense", &["1"]).is_err());
         c.set("save", &["60", "100"]).unwrap();
         assert_eq!(c.get("save").as_deref(), Some("60 100"));
+    }
+
+    #[test]
+    fn octal_values_and_generation() {
+        let c = Config::default();
+        let g = c.generation();
+        c.set("unixsocketperm", &["0700"]).unwrap();
+        assert_eq!(c.get("unixsocketperm").as_deref(), Some("700"));
+        assert!(c.generation() > g);
+        assert_eq!(
+            c.set("unixsocketperm", &["8"]).unwrap_err(),
+            "argument couldn't be parsed as an octal number"
+        );
+        assert_eq!(
+            c.set("unixsocketperm", &["1000"]).unwrap_err(),
+            "argument must be between 0 and 777 inclusive"
+        );
     }
 }

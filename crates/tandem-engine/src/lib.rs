@@ -694,8 +694,17 @@ impl Shared {
             if (prop.is_some() && !from_master) || effects.is_some() {
                 let mut buf = std::mem::take(&mut sess.effect_buf);
                 buf.clear();
-                for (_, key) in &expired {
-                    encode::command(&mut buf, &[&b"DEL"[..], &key[..]]);
+                for (kdb, key) in &expired {
+                    if *kdb == db {
+                        encode::command(&mut buf, &[&b"DEL"[..], &key[..]]);
+                    } else {
+                        // A key of another database (MOVE, COPY ... DB): delete it
+                        // there and come back.
+                        let (other, back) = (kdb.to_string(), db.to_string());
+                        encode::command(&mut buf, &[&b"SELECT"[..], other.as_bytes()]);
+                        encode::command(&mut buf, &[&b"DEL"[..], &key[..]]);
+                        encode::command(&mut buf, &[&b"SELECT"[..], back.as_bytes()]);
+                    }
                 }
                 match &rewritten {
                     Some(cmds) => {

@@ -1,9 +1,11 @@
 //! Logging in Redis's format, so operators' greps keep working:
-//! `<pid>:<role> <dd Mon yyyy HH:MM:SS.mmm> <level> <message>`, role `M` (master) or
-//! `S` (replica), level `.` debug, `-` verbose, `*` notice, `#` warning.
+//! `<pid>:<role> <dd Mon yyyy HH:MM:SS.mmm> <level> <message>`, role `C` (before the
+//! server is initialized), `M` (master) or `S` (replica), level `.` debug, `-` verbose,
+//! `*` notice, `#` warning. Signals are logged as Redis's handler logs them:
+//! `<pid>:signal-handler (<unix secs>) <message>`.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use parking_lot::Mutex;
 
@@ -11,6 +13,7 @@ use parking_lot::Mutex;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     /// `.`
+    #[allow(dead_code)]
     Debug = 0,
     /// `-`
     Verbose = 1,
@@ -21,8 +24,9 @@ pub enum Level {
 }
 
 static LEVEL: AtomicU8 = AtomicU8::new(Level::Notice as u8);
-static REPLICA: AtomicBool = AtomicBool::new(false);
-static FILE: Mutex<Option<std::fs::File>> = Mutex::new(None);
+static ROLE: AtomicU8 = AtomicU8::new(b'C');
+/// The log file's path; lines go to standard output when it is `None`.
+static FILE: Mutex<Option<String>> = Mutex::new(None);
 
 /// Sets the least important level written (`loglevel`); `nothing` silences everything.
 pub fn set_level(name: &str) {
@@ -37,23 +41,34 @@ pub fn set_level(name: &str) {
 }
 
 /// Sends the log to `path` (appending) instead of standard output; empty = stdout.
+/// Like Redis, the file is opened for every line, so log rotation needs no signal.
 pub fn set_file(path: &str) -> std::io::Result<()> {
-    *FILE.lock() = if path.is_empty() {
-        None
+    if path.is_empty() {
+        *FILE.lock() = None;
     } else {
-        Some(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)?,
-        )
-    };
+        open_log(path)?;
+        *FILE.lock() = Some(path.to_string());
+    }
     Ok(())
 }
 
-/// Whether lines are marked as a replica's (`S`) rather than a master's (`M`).
+fn open_log(path: &str) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+}
+
+/// Marks lines as a replica's (`S`) or a master's (`M`); before the first call they are
+/// marked `C`, as Redis marks its start-up lines.
+#[allow(dead_code)] // used once replication lands
 pub fn set_replica(on: bool) {
-    REPLICA.store(on, Ordering::Relaxed);
+    ROLE.store(if on { b'S' } else { b'M' }, Ordering::Relaxed);
+}
+
+/// Marks lines as the server's (`M`) from now on.
+pub fn set_master() {
+    set_replica(false);
 }
 
 const MONTHS: [&str; 12] = [
@@ -88,26 +103,31 @@ pub fn timestamp(unix_ms: u64) -> String {
     )
 }
 
-/// Writes one line at `level`.
-pub fn log(level: Level, msg: &str) {
-    if (level as u8) < LEVEL.load(Ordering::Relaxed) {
-        return;
-    }
-    let now = std::time::SystemTime::now()
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// Whether a message at `level` would be written.
+pub fn enabled(level: Level) -> bool {
+    (level as u8) >= LEVEL.load(Ordering::Relaxed)
+}
+
+/// Writes one line at `level`.
+pub fn log(level: Level, msg: &str) {
+    if !enabled(level) {
+        return;
+    }
+    let now = unix_ms();
     let mark = match level {
         Level::Debug => '.',
         Level::Verbose => '-',
         Level::Notice => '*',
         Level::Warning => '#',
     };
-    let role = if REPLICA.load(Ordering::Relaxed) {
-        'S'
-    } else {
-        'M'
-    };
+    let role = char::from(ROLE.load(Ordering::Relaxed));
     let line = format!(
         "{}:{} {} {} {}\n",
         std::process::id(),
@@ -116,10 +136,27 @@ pub fn log(level: Level, msg: &str) {
         mark,
         msg
     );
-    let mut f = FILE.lock();
-    match f.as_mut() {
-        Some(file) => {
-            let _ = file.write_all(line.as_bytes());
+    write_line(&line);
+}
+
+/// Writes a line the way Redis's signal handler does (always, whatever the level).
+pub fn signal_handler(msg: &str) {
+    let line = format!(
+        "{}:signal-handler ({}) {}\n",
+        std::process::id(),
+        unix_ms() / 1000,
+        msg
+    );
+    write_line(&line);
+}
+
+fn write_line(line: &str) {
+    let f = FILE.lock();
+    match f.as_deref() {
+        Some(path) => {
+            if let Ok(mut file) = open_log(path) {
+                let _ = file.write_all(line.as_bytes());
+            }
         }
         None => {
             let mut out = std::io::stdout().lock();
@@ -141,10 +178,14 @@ macro_rules! warning {
     ($($t:tt)*) => { $crate::log::log($crate::log::Level::Warning, &format!($($t)*)) };
 }
 
-/// `verbose!("...")`: logs at verbose level.
+/// `verbose!("...")`: logs at verbose level (the message is only formatted if written).
 #[macro_export]
 macro_rules! verbose {
-    ($($t:tt)*) => { $crate::log::log($crate::log::Level::Verbose, &format!($($t)*)) };
+    ($($t:tt)*) => {
+        if $crate::log::enabled($crate::log::Level::Verbose) {
+            $crate::log::log($crate::log::Level::Verbose, &format!($($t)*))
+        }
+    };
 }
 
 #[cfg(test)]

@@ -1,59 +1,180 @@
 //! `tandem-server`: a Redis-protocol server over the tandem engine. It accepts
-//! redis-server's command line (`tandem-server [config-file] [--name value ...]`) and
-//! configuration file format, so tools and scripts written for Redis work unchanged.
+//! redis-server's command line (`tandem-server [config-file] [--name value ...] [-]`)
+//! and configuration file format, logs in Redis's format, and stops the way Redis does
+//! (SHUTDOWN, SIGTERM, SIGINT), so tools and scripts written for Redis work unchanged.
 #![forbid(unsafe_code)]
 
 mod conf;
+mod conn;
+mod daemon;
+mod limits;
+mod listen;
 mod log;
 mod net;
 
+use std::io::Read;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::os::unix::ffi::OsStringExt;
+use std::process::exit;
 
 use tandem_engine::{config::Config, Engine};
 
-fn usage() {
+fn usage() -> ! {
     eprintln!("Usage: ./tandem-server [/path/to/redis.conf] [options] [-]");
     eprintln!("       ./tandem-server - (read config from stdin)");
     eprintln!("       ./tandem-server -v or --version");
     eprintln!("       ./tandem-server -h or --help");
     eprintln!();
     eprintln!("Examples:");
-    eprintln!("       ./tandem-server (run the server with default config)");
+    eprintln!("       ./tandem-server (run the server with default conf)");
+    eprintln!("       echo 'maxmemory 128mb' | ./tandem-server -");
     eprintln!("       ./tandem-server /etc/redis/6379.conf");
     eprintln!("       ./tandem-server --port 7777");
     eprintln!("       ./tandem-server --port 7777 --replicaof 127.0.0.1 8888");
+    eprintln!("       ./tandem-server /etc/myredis.conf --loglevel verbose -");
+    exit(1);
 }
 
 /// Resolves `bind` addresses; a leading `-` marks an address that may be unavailable.
-fn bind_addrs(bind: &str, port: u16) -> Vec<(SocketAddr, bool)> {
+fn bind_addrs(bind: &str, port: u16) -> Vec<(String, Option<SocketAddr>, bool)> {
     let mut out = Vec::new();
     for word in bind.split_whitespace() {
         let (optional, host) = match word.strip_prefix('-') {
             Some(h) => (true, h),
             None => (false, word),
         };
-        let host = if host == "*" { "0.0.0.0" } else { host };
-        let host = if host.contains(':') && !host.starts_with('[') {
+        let host = match host {
+            "*" => "0.0.0.0",
+            "::*" => "::",
+            h => h,
+        };
+        let bracketed = if host.contains(':') && !host.starts_with('[') {
             format!("[{host}]")
         } else {
             host.to_string()
         };
-        if let Ok(addrs) = format!("{host}:{port}").to_socket_addrs() {
-            out.extend(addrs.map(|a| (a, optional)));
-        }
+        let addr = format!("{bracketed}:{port}")
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next());
+        out.push((host.to_string(), addr, optional));
     }
     out
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let inv = match conf::parse_args(&args) {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("{e}");
-            std::process::exit(1);
+/// Opens every listening socket, or exits the way Redis does when it cannot.
+fn listen(config: &Config, port: u16) -> Vec<listen::Listener> {
+    let backlog = config.get_i64("tcp-backlog").clamp(1, i32::MAX as i64) as i32;
+    let mut listeners = Vec::new();
+    if port != 0 {
+        let bind = config.get("bind").unwrap_or_default();
+        for (host, addr, optional) in bind_addrs(&bind, port) {
+            let result = match addr {
+                Some(a) => listen::bind_tcp(a, backlog),
+                None => Err(std::io::Error::new(
+                    std::io::ErrorKind::AddrNotAvailable,
+                    "Cannot assign requested address",
+                )),
+            };
+            match result {
+                Ok(l) => listeners.push(l),
+                // An optional (`-`) address this host cannot have is skipped, as Redis
+                // skips it for ENOPROTOOPT, EPROTONOSUPPORT, ESOCKTNOSUPPORT,
+                // EPFNOSUPPORT, EAFNOSUPPORT and EADDRNOTAVAIL.
+                Err(e)
+                    if optional
+                        && (e.kind() == std::io::ErrorKind::AddrNotAvailable
+                            || matches!(e.raw_os_error(), Some(92..=94 | 96 | 97 | 99))) => {}
+                Err(e) => {
+                    warning!(
+                        "Warning: Could not create server TCP listening socket {host}:{port}: bind: {}",
+                        conf::strerror(&e)
+                    );
+                    warning!("Failed listening on port {port} (TCP), aborting.");
+                    exit(1);
+                }
+            }
         }
+    }
+    let unixsocket = config.get("unixsocket").unwrap_or_default();
+    if !unixsocket.is_empty() {
+        let perm =
+            u32::from_str_radix(&config.get("unixsocketperm").unwrap_or_default(), 8).unwrap_or(0);
+        match listen::bind_unix(&unixsocket, perm, backlog) {
+            Ok(l) => listeners.push(l),
+            Err(e) => {
+                warning!("Failed opening Unix socket: {}", conf::strerror(&e));
+                exit(1);
+            }
+        }
+    }
+    if listeners.is_empty() {
+        warning!("Configured to not listen anywhere, exiting.");
+        exit(1);
+    }
+    listeners
+}
+
+/// The soft `RLIMIT_NOFILE`, read from /proc (no libc call needed).
+fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Redis's `adjustOpenFilesLimit`, without raising the limit: `maxclients` plus 32
+/// reserved descriptors must fit in `ulimit -n`, else `maxclients` is reduced.
+fn adjust_maxclients(config: &Config) {
+    const RESERVED: u64 = 32;
+    let Some(limit) = open_files_limit() else {
+        return;
     };
+    let wanted = config.get_i64("maxclients").max(1) as u64;
+    if wanted + RESERVED <= limit {
+        return;
+    }
+    if limit <= RESERVED {
+        warning!(
+            "Your current 'ulimit -n' of {limit} is not enough for the server to start. Please increase your open file limit to at least {}. Exiting.",
+            RESERVED + 1
+        );
+        exit(1);
+    }
+    let reduced = limit - RESERVED;
+    warning!(
+        "You requested maxclients of {wanted} requiring at least {} max file descriptors.",
+        wanted + RESERVED
+    );
+    warning!(
+        "Current maximum open files is {limit}. maxclients has been reduced to {reduced} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'."
+    );
+    let _ = config.set("maxclients", &[&reduced.to_string()]);
+}
+
+/// INFO fields only the server knows.
+struct ServerInfo {
+    port: u16,
+}
+
+impl tandem_engine::InfoProvider for ServerInfo {
+    fn info(&self, section: &str, out: &mut String) {
+        if section == "server" {
+            out.push_str(&format!("tcp_port:{}\r\n", self.port));
+        }
+    }
+}
+
+fn main() {
+    let original_dir = std::env::current_dir().ok();
+    let args: Vec<Vec<u8>> = std::env::args_os()
+        .skip(1)
+        .map(OsStringExt::into_vec)
+        .collect();
+    let inv = conf::parse_args(&args);
     if inv.version {
         println!(
             "Redis server v=7.0.15 sha=00000000:0 malloc=libc bits=64 build=tandem-{}",
@@ -63,70 +184,128 @@ fn main() {
     }
     if inv.help {
         usage();
-        return;
     }
+    if inv.test_memory {
+        eprintln!("tandem-server does not implement --test-memory.");
+        exit(1);
+    }
+    let stdin_text = inv.from_stdin.then(|| {
+        warning!("Reading config from stdin");
+        let mut s = String::new();
+        let _ = std::io::stdin().read_to_string(&mut s);
+        s
+    });
+    // The config file's absolute path, before `dir` changes the working directory:
+    // CONFIG REWRITE writes there.
+    let config_path = inv
+        .config_file
+        .as_ref()
+        .and_then(|f| std::path::absolute(f).ok());
+    let text = match conf::config_text(&inv, stdin_text.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            warning!("{e}");
+            exit(1);
+        }
+    };
     let config = Config::default();
-    if let Err(e) = conf::load(&config, &inv.text) {
+    if let Err(e) = conf::load(&config, &text) {
         eprintln!("{e}");
-        std::process::exit(1);
+        exit(1);
+    }
+    let daemonize = config.get_bool("daemonize");
+    if daemonize && !daemon::is_daemon_child() {
+        if let Some(d) = &original_dir {
+            let _ = std::env::set_current_dir(d);
+        }
+        match daemon::spawn_detached(stdin_text.as_deref()) {
+            Ok(_) => exit(0),
+            Err(e) => {
+                warning!("Can't daemonize: {}", conf::strerror(&e));
+                exit(1);
+            }
+        }
     }
     log::set_level(&config.get("loglevel").unwrap_or_default());
     if let Err(e) = log::set_file(&config.get("logfile").unwrap_or_default()) {
-        eprintln!("Can't open the log file: {e}");
-        std::process::exit(1);
+        eprintln!("Can't open the log file: {}", conf::strerror(&e));
+        exit(1);
     }
-    let dir = config.get("dir").unwrap_or_default();
-    if !dir.is_empty() {
-        if let Err(e) = std::env::set_current_dir(&dir) {
-            warning!("Can't chdir to '{dir}': {e}");
-            std::process::exit(1);
-        }
-    }
-    notice!("oO0OoO0OoO0Oo tandem is starting oO0OoO0OoO0Oo");
-    notice!(
-        "tandem version={}, bits=64, pid={}, just started",
+    warning!("oO0OoO0OoO0Oo tandem is starting oO0OoO0OoO0Oo");
+    warning!(
+        "tandem version={} (Redis 7.0.15 compatible), bits=64, pid={}, just started",
         env!("CARGO_PKG_VERSION"),
         std::process::id()
     );
-    match &inv.config_file {
-        Some(f) => notice!("Configuration loaded from {f}"),
-        None => warning!("Warning: no config file specified, using the default config. In order to specify a config file use tandem-server /path/to/redis.conf"),
+    if args.is_empty() {
+        warning!("Warning: no config file specified, using the default config. In order to specify a config file use tandem-server /path/to/redis.conf");
+    } else {
+        warning!("Configuration loaded");
     }
-    let port = config.get_i64("port") as u16;
-    let bind = config.get("bind").unwrap_or_default();
-    let engine = Engine::new(config);
-    let mut addrs = Vec::new();
-    for (a, optional) in bind_addrs(&bind, port) {
-        match std::net::TcpListener::bind(a) {
-            Ok(l) => {
-                drop(l);
-                addrs.push(a);
-            }
-            Err(e) if optional => log::log(
-                log::Level::Verbose,
-                &format!("Skipping optional bind address {a}: {e}"),
-            ),
-            Err(e) => {
-                warning!("Warning: Could not create server TCP listening socket {a}: {e}");
-                std::process::exit(1);
-            }
-        }
-    }
-    let mut server = match net::Server::bind(engine, &addrs) {
-        Ok(s) => s,
-        Err(e) => {
-            warning!("Failed listening on port {port} (tcp), aborting: {e}");
-            std::process::exit(1);
+    // The engine learns the config file's path (for CONFIG REWRITE and INFO's
+    // config_file) once it has a place for it; until then the server keeps it.
+    let _config_path = config_path;
+    log::set_master();
+    adjust_maxclients(&config);
+
+    let port = config.get_i64("port").clamp(0, 65535) as u16;
+    let io_threads = config.get_i64("io-threads").max(1) as usize;
+    let unixsocket = config.get("unixsocket").unwrap_or_default();
+    let pidfile = {
+        let p = config.get("pidfile").unwrap_or_default();
+        if p.is_empty() && daemonize {
+            daemon::DEFAULT_PIDFILE.to_string()
+        } else {
+            p
         }
     };
-    net::log_ready(&server.local_addrs());
-    match server.run() {
-        Ok(net::Exit::Shutdown { .. }) => {
-            notice!("Redis is now ready to exit, bye bye...");
+    let engine = Engine::new(config);
+    engine
+        .shared()
+        .info_providers
+        .write()
+        .push(std::sync::Arc::new(ServerInfo { port }));
+    let listeners = listen(&engine.shared().config, port);
+    let server = match net::Server::new(engine, listeners, io_threads) {
+        Ok(s) => s,
+        Err(e) => {
+            warning!("Failed to start the event loops: {e}");
+            exit(1);
+        }
+    };
+    if !pidfile.is_empty() {
+        if let Err(e) = daemon::write_pidfile(&pidfile) {
+            warning!("Failed to write PID file: {}", conf::strerror(&e));
+        }
+    }
+    net::log_ready(port, &unixsocket);
+    let exit_reason = server.run();
+    match exit_reason {
+        Ok(net::Exit::Shutdown { save }) => {
+            warning!("User requested shutdown...");
+            if save {
+                // Persistence is not part of tandem yet: nothing to save.
+                verbose!("No persistence configured: skipping the final save.");
+            }
+            if !pidfile.is_empty() {
+                notice!("Removing the pid file.");
+                let _ = std::fs::remove_file(&pidfile);
+            }
+            if !unixsocket.is_empty() {
+                notice!("Removing the unix socket file.");
+                if let Err(e) = std::fs::remove_file(&unixsocket) {
+                    warning!(
+                        "Error removing the unix socket file: {}",
+                        conf::strerror(&e)
+                    );
+                }
+            }
+            warning!("Redis is now ready to exit, bye bye...");
+            exit(0);
         }
         Err(e) => {
             warning!("Event loop failed: {e}");
-            std::process::exit(1);
+            exit(1);
         }
     }
 }
