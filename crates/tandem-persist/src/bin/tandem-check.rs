@@ -1,0 +1,2 @@
+//! tandem-check.
+fn main() {}
