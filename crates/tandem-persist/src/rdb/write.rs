@@ -315,16 +315,10 @@ fn lp_push_score(b: &mut Builder, out: &mut Vec<u8>, s: f64) {
 /// bytes (`_quicklistNodeAllowInsert`, Redis 7.0).
 fn node_allows(node_sz: usize, node_count: usize, sz: usize, fill: i64) -> bool {
     const SIZE_SAFETY_LIMIT: usize = 8192;
+    // Redis 7.0 overestimates every entry's overhead by a flat 8 bytes.
+    const SIZE_ESTIMATE_OVERHEAD: usize = 8;
     const LEVELS: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
-    let mut overhead = if sz < 254 { 1 } else { 5 };
-    overhead += if sz < 64 {
-        1
-    } else if sz < 16384 {
-        2
-    } else {
-        5
-    };
-    let new_sz = node_sz + sz + overhead;
+    let new_sz = node_sz + sz + SIZE_ESTIMATE_OVERHEAD;
     if fill < 0 {
         let level = usize::try_from(-fill - 1)
             .unwrap_or(usize::MAX)
