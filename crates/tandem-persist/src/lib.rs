@@ -7,6 +7,7 @@
 //!   ([`rdb::RdbWriter`]) to any [`std::io::Write`].
 //! * [`aof`] — the AOF manifest, the base file (RDB preamble or commands) and the
 //!   incremental files, read command by command with exact byte offsets.
+//! * [`fsutil`] — crash-safe replacement of a file (temp file, fsync, rename, fsync dir).
 //! * The codecs underneath: [`crc64`], [`lzf`], [`listpack`], [`intset`] and the
 //!   read-only [`ziplist`] (also zipmap).
 //!
@@ -36,6 +37,7 @@
 
 pub mod aof;
 pub mod crc64;
+pub mod fsutil;
 pub mod intset;
 pub mod listpack;
 pub mod lzf;

@@ -709,9 +709,9 @@ impl<W: Write> RdbWriter<W> {
                 lp_push(&mut b, &mut lp, fe);
                 lp_push(&mut b, &mut lp, ve);
             }
+            let n = b.count() / 2;
             b.finish(&mut lp);
             if pending.is_none() {
-                let n = listpack::entries(&lp).map(|e| e.len() / 2).unwrap_or(0);
                 let r = self
                     .header(rtype::HASH_LISTPACK, key, meta)
                     .and_then(|_| self.str_body(&lp))
