@@ -35,7 +35,6 @@ pub mod session;
 #[doc(hidden)]
 pub mod testkit;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;

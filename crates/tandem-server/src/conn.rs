@@ -41,6 +41,8 @@ pub struct Exec {
     pub shutdown: Option<bool>,
     /// The session blocked with this deadline (unix ms) since the loop last looked.
     pub new_deadline: Option<u64>,
+    /// PSYNC/SYNC: once the output is written, the socket goes to the replication layer.
+    pub handoff: bool,
 }
 
 impl Exec {
@@ -54,12 +56,13 @@ impl Exec {
             close_after_reply: false,
             shutdown: None,
             new_deadline: None,
+            handoff: false,
         }
     }
 
     /// Whether it may execute requests now.
     pub fn runnable(&self) -> bool {
-        !self.close_after_reply && self.shutdown.is_none() && !self.sess.is_blocked()
+        !self.close_after_reply && self.shutdown.is_none() && !self.handoff && !self.sess.is_blocked()
     }
 
     /// After [`Exec::process`] stopped at the unfinished request `pending`: how many
@@ -139,6 +142,7 @@ impl Exec {
             Flow::Blocked => self.new_deadline = self.sess.block_deadline(),
             Flow::Close => self.close_after_reply = true,
             Flow::Shutdown { save } => self.shutdown = Some(save),
+            Flow::Replica => self.handoff = true,
         }
         // A resumed command may itself block again (a paused BLPOP).
         if flow != Flow::Blocked && self.sess.is_blocked() {

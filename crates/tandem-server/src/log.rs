@@ -13,7 +13,6 @@ use parking_lot::Mutex;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     /// `.`
-    #[allow(dead_code)]
     Debug = 0,
     /// `-`
     Verbose = 1,

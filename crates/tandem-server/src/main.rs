@@ -168,6 +168,30 @@ impl tandem_engine::InfoProvider for ServerInfo {
     }
 }
 
+/// Engine log lines go to the server's log, in Redis's format.
+struct EngineLog;
+
+impl tandem_engine::LogSink for EngineLog {
+    fn log(&self, level: tandem_engine::Level, msg: &str) {
+        let level = match level {
+            tandem_engine::Level::Debug => log::Level::Debug,
+            tandem_engine::Level::Verbose => log::Level::Verbose,
+            tandem_engine::Level::Notice => log::Level::Notice,
+            tandem_engine::Level::Warning => log::Level::Warning,
+        };
+        log::log(level, msg);
+    }
+}
+
+/// The `replicaof` directive, if set: `host port`.
+fn engine_replicaof(server: &net::Server) -> Option<(String, u16)> {
+    let v = server.engine().shared().config.get("replicaof").unwrap_or_default();
+    let mut w = v.split_whitespace();
+    let host = w.next()?.to_string();
+    let port = w.next()?.parse().ok()?;
+    Some((host, port))
+}
+
 fn main() {
     let original_dir = std::env::current_dir().ok();
     let args: Vec<Vec<u8>> = std::env::args_os()
@@ -265,6 +289,8 @@ fn main() {
         .info_providers
         .write()
         .push(std::sync::Arc::new(ServerInfo { port }));
+    engine.shared().set_log_sink(Some(std::sync::Arc::new(EngineLog)));
+    engine.shared().repl.listening_port.store(u64::from(port), std::sync::atomic::Ordering::Relaxed);
     let listeners = listen(&engine.shared().config, port);
     let server = match net::Server::new(engine, listeners, io_threads) {
         Ok(s) => s,
@@ -279,6 +305,10 @@ fn main() {
         }
     }
     net::log_ready(port, &unixsocket);
+    let master = engine_replicaof(&server);
+    if let Some((host, mport)) = master {
+        server.engine().shared().replicaof(&host, mport);
+    }
     let exit_reason = server.run();
     match exit_reason {
         Ok(net::Exit::Shutdown { save }) => {

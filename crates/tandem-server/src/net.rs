@@ -193,6 +193,11 @@ impl Server {
         move || g.request_exit(Exit::Shutdown { save: false })
     }
 
+    /// The engine the loops serve.
+    pub fn engine(&self) -> &Engine {
+        &self.main.engine
+    }
+
     /// Runs every loop until shutdown; returns why it stopped.
     pub fn run(self) -> io::Result<Exit> {
         let Server {
@@ -712,7 +717,7 @@ impl EventLoop {
 
     fn want_write(&mut self, token: usize) {
         if let Some(Some(c)) = self.conns.get_mut(token) {
-            if !c.in_write_list && (c.ex.pending_output() > 0 || c.ex.close_after_reply) {
+            if !c.in_write_list && (c.ex.pending_output() > 0 || c.ex.close_after_reply || c.ex.handoff) {
                 c.in_write_list = true;
                 self.write_list.push(token);
             }
@@ -749,6 +754,8 @@ impl EventLoop {
             }
             if failed {
                 self.close(token);
+            } else if c.ex.handoff && c.ex.wbuf.is_empty() {
+                self.hand_off(token);
             } else if c.ex.close_after_reply && c.ex.wbuf.is_empty() {
                 c.drain_input();
                 self.close(token);
@@ -760,6 +767,33 @@ impl EventLoop {
         if self.write_list.is_empty() {
             self.write_list = list;
         }
+    }
+
+    /// Gives a connection that asked for PSYNC/SYNC to the replication layer, which
+    /// serves it on its own threads with blocking I/O.
+    fn hand_off(&mut self, token: usize) {
+        let Some(mut c) = self.conns.get_mut(token).and_then(Option::take) else {
+            return;
+        };
+        let _ = self.poll.registry().deregister(&mut c.stream);
+        self.free.push(token);
+        let Some((req, hello)) = c.ex.sess.take_sync_request() else {
+            return;
+        };
+        let link: Box<dyn tandem_transport::Link> = match c.stream {
+            Stream::Tcp(s) => {
+                let s: std::net::TcpStream = s.into();
+                if s.set_nonblocking(false).is_err() {
+                    return;
+                }
+                Box::new(s)
+            }
+            Stream::Unix(_) => {
+                warning!("Replication over a Unix socket is not supported; closing the link");
+                return;
+            }
+        };
+        self.engine.shared().attach_replica(link, c.ex.sess, req, hello);
     }
 
     fn close(&mut self, token: usize) {
@@ -778,6 +812,7 @@ impl EventLoop {
         self.next_cron = self.now + self.limits.cron_period();
         if self.id() == 0 {
             self.active_expire();
+            self.engine.shared().repl_cron();
         }
         let idle_timeout = self.limits.idle_timeout;
         let now_ms = self.engine.shared().clock.now_ms();

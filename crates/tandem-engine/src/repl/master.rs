@@ -203,7 +203,7 @@ impl Shared {
             let mark = tandem_log::ReplId::random();
             link.write_all(format!("$EOF:{mark}\r\n").as_bytes())?;
             let mut w = io::BufWriter::with_capacity(256 * 1024, &mut **link);
-            let n = crate::rdb::write_snapshot(&mut w, &mut snap, &aux, compress)?;
+            let n = crate::rdb::write_snapshot(self, &mut w, &mut snap, &aux, compress)?;
             w.write_all(mark.as_bytes())?;
             w.flush()?;
             n
@@ -213,7 +213,7 @@ impl Shared {
             let result = (|| {
                 let file = std::fs::File::create(&path)?;
                 let mut w = io::BufWriter::with_capacity(256 * 1024, file);
-                crate::rdb::write_snapshot(&mut w, &mut snap, &aux, compress)?;
+                crate::rdb::write_snapshot(self, &mut w, &mut snap, &aux, compress)?;
                 w.flush()?;
                 drop(w);
                 let mut file = std::fs::File::open(&path)?;

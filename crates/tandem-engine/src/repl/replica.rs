@@ -136,6 +136,22 @@ impl LinkReader {
         self.end += n;
         Ok(n)
     }
+    /// Puts bytes back in front of the buffer (read ahead by someone else).
+    fn unread(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let mut v = bytes.to_vec();
+        v.extend_from_slice(&self.buf[self.pos..self.end]);
+        let n = v.len();
+        if v.len() < self.buf.len() {
+            v.resize(self.buf.len(), 0);
+        }
+        self.buf = v;
+        self.pos = 0;
+        self.end = n;
+    }
+
     /// Reads one line (without CRLF), skipping empty keepalive lines when `skip_empty`.
     fn line(&mut self, deadline: Instant, skip_empty: bool) -> io::Result<String> {
         loop {
@@ -454,25 +470,34 @@ impl Shared {
         let loaded = if let Some(mark) = spec.strip_prefix("EOF:") {
             master.sync_total.store(0, Ordering::Relaxed);
             let mark = mark.as_bytes().to_vec();
-            let mut input = Counted { inner: r, progress: &master.sync_read };
-            let n = crate::rdb::load(self, &mut input, stop).map_err(|e| Retry(format!("Failed trying to load the MASTER synchronization DB from socket: {e}")))?;
+            let loaded = {
+                let mut input = Counted { inner: &mut *r, progress: &master.sync_read };
+                crate::rdb::load(self, &mut input, stop, true)
+                    .map_err(|e| Retry(format!("Failed trying to load the MASTER synchronization DB from socket: {e}")))?
+            };
+            // The reader may have read past the RDB: the mark, perhaps more.
+            r.unread(&loaded.rest);
             let mut tail = vec![0u8; mark.len()];
-            input.read_exact(&mut tail)?;
+            r.read_exact(&mut tail)?;
             if tail != mark {
                 return Err(Retry("the $EOF: mark after the snapshot did not match".into()));
             }
-            n
+            loaded
         } else {
             let len: u64 = spec.parse().map_err(|_| Retry(format!("Bad payload length from master: '{spec}'")))?;
             master.sync_total.store(len, Ordering::Relaxed);
             self.log(Level::Notice, &format!("MASTER <-> REPLICA sync: receiving {len} bytes from master to disk"));
-            let mut input = Limited { inner: r, left: len, progress: &master.sync_read };
-            let n = crate::rdb::load(self, &mut input, stop).map_err(|e| Retry(format!("Failed trying to load the MASTER synchronization DB from disk: {e}")))?;
+            let mut input = Limited { inner: &mut *r, left: len, progress: &master.sync_read };
+            let loaded = crate::rdb::load(self, &mut input, stop, true)
+                .map_err(|e| Retry(format!("Failed trying to load the MASTER synchronization DB from disk: {e}")))?;
             io::copy(&mut input, &mut io::sink())?;
-            n
+            loaded
         };
         self.loading.store(false, Ordering::Release);
-        self.log(Level::Notice, &format!("Done loading RDB, keys loaded: {loaded}, keys expired: 0, in {:.3} seconds.", started.elapsed().as_secs_f64()));
+        self.log(
+            Level::Notice,
+            &format!("Done loading RDB, keys loaded: {}, keys expired: {}, in {:.3} seconds.", loaded.keys, loaded.expired, started.elapsed().as_secs_f64()),
+        );
         Ok(())
     }
 

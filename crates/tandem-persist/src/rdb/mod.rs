@@ -22,7 +22,9 @@ pub use read::{
     collect, read_from, read_slice, Checksum, Collected, CollectedEntry, RdbSummary, ReadOptions,
 };
 pub use value::{fmt_i64, Elements, OwnedValue, Pairs, RdbValue, ScoredMembers, Str};
-pub use write::{AsElem, AuxFields, EncodingLimits, KeyMeta, RdbWriter, WriteError, WriteOptions};
+pub use write::{
+    AsElem, AuxFields, EncodingLimits, KeyMeta, RdbWriter, ReplAux, WriteError, WriteOptions,
+};
 
 use std::fmt;
 
