@@ -42,6 +42,8 @@ pub mod flags {
     pub const TX_CONTROL: u32 = 1 << 13;
     /// Allowed in RESP2 subscriber context.
     pub const SUB_CONTEXT: u32 = 1 << 14;
+    /// Refused unless `enable-debug-command` allows it (DEBUG).
+    pub const PROTECTED: u32 = 1 << 15;
 
     /// Names as `COMMAND INFO` lists them, with their bits.
     pub const NAMES: &[(u32, &str)] = &[
@@ -61,6 +63,10 @@ pub mod flags {
     ];
 }
 
+/// Computes key positions: pushes `(db, argument index)` pairs given the arguments and
+/// the session's current db.
+pub type KeyFn = fn(argv: &[&[u8]], db: usize, out: &mut Vec<(usize, usize)>);
+
 /// Where a command's keys are.
 #[derive(Clone, Copy)]
 pub enum Keys {
@@ -77,7 +83,7 @@ pub enum Keys {
     },
     /// Computed from the arguments: pushes `(db, argument index)` pairs given the
     /// session's current db (MOVE and COPY name another db).
-    Custom(fn(argv: &[&[u8]], db: usize, out: &mut Vec<(usize, usize)>)),
+    Custom(KeyFn),
     /// Every shard of the session's database (FLUSHDB, KEYS, SCAN, DBSIZE, RANDOMKEY).
     Db,
     /// Every shard of every database (FLUSHALL, SWAPDB).

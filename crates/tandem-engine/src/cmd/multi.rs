@@ -140,7 +140,7 @@ fn exec(c: &mut Call<'_, '_>) -> CmdResult {
     let mut tmp = Vec::new();
     for (ci, argv) in m.queue.iter().enumerate() {
         let refs: Vec<&[u8]> = argv.iter().map(|a| &a[..]).collect();
-        let Some(spec) = sh.commands.get(&refs[0]) else {
+        let Some(spec) = sh.commands.get(refs[0]) else {
             continue;
         };
         match spec.keys {
@@ -152,7 +152,7 @@ fn exec(c: &mut Call<'_, '_>) -> CmdResult {
             }
         }
         if spec.name == "select" {
-            if let Some(n) = tandem_resp::parse_i64(&refs[1])
+            if let Some(n) = tandem_resp::parse_i64(refs[1])
                 .filter(|n| *n >= 0 && (*n as usize) < sh.keyspace.databases())
             {
                 db = n as usize;
@@ -177,7 +177,7 @@ fn exec(c: &mut Call<'_, '_>) -> CmdResult {
     let mut flow = Flow::Continue;
     for argv in &m.queue {
         let refs: Vec<&[u8]> = argv.iter().map(|a| &a[..]).collect();
-        let spec = sh.commands.get(&refs[0]).expect("queued commands exist");
+        let spec = sh.commands.get(refs[0]).expect("queued commands exist");
         let before = effects.len();
         let mut cmd_effects = Vec::new();
         let db_before = c.sess.db;
@@ -191,7 +191,7 @@ fn exec(c: &mut Call<'_, '_>) -> CmdResult {
             Some(&mut cmd_effects),
         );
         if !cmd_effects.is_empty() {
-            if db_before != start_db || effects.is_empty() && db_before != start_db {
+            if db_before != start_db {
                 encode::command(
                     &mut effects,
                     &[&b"SELECT"[..], db_before.to_string().as_bytes()],
