@@ -337,6 +337,7 @@ impl Engine {
             suppress_replies: false,
             skip_next_reply: false,
             reprocessing: false,
+            skip_monitor: false,
         }
     }
 
@@ -790,8 +791,10 @@ impl Shared {
             let queued = sess.multi.as_ref().map_or(0, |m| m.queue.len());
             sess.handle.meta.multi_len.store(queued, Ordering::Relaxed);
         }
+        let skip_monitor = std::mem::take(&mut sess.skip_monitor);
         if self.monitors.is_active()
             && !sess.reprocessing
+            && !skip_monitor
             && !spec.has(flags::SKIP_MONITOR | flags::ADMIN)
         {
             self.monitors

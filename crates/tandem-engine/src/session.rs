@@ -172,6 +172,8 @@ pub struct Session {
     pub(crate) skip_next_reply: bool,
     /// A blocked command is being run again (not shown again by MONITOR).
     pub(crate) reprocessing: bool,
+    /// The running command is not shown to MONITOR (an admin subcommand).
+    pub(crate) skip_monitor: bool,
 }
 
 impl Session {

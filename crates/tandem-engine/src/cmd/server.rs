@@ -157,6 +157,10 @@ pub(crate) fn find_sub(
         return Err(wrong_arity(sub.full));
     }
     c.sess.handle.touch(c.now_ms, sub.full);
+    if sub.flags & ADMIN != 0 {
+        // Like admin commands, admin subcommands are not shown to MONITOR.
+        c.sess.skip_monitor = true;
+    }
     Ok(sub)
 }
 
@@ -173,16 +177,17 @@ pub(crate) fn help(c: &mut Call<'_, '_>, cmd: &str, lines: &[&str]) {
     c.out.simple("    Prints this help.");
 }
 
-/// Every container command and its subcommands (for COMMAND INFO / LIST).
-pub(crate) fn containers() -> &'static [(&'static str, &'static [Sub])] {
+/// Every container command, its subcommands and the ACL category they share (for
+/// COMMAND INFO / LIST).
+pub(crate) fn containers() -> &'static [(&'static str, &'static [Sub], &'static str)] {
     &[
-        ("client", client::SUBS),
-        ("config", config::SUBS),
-        ("command", command::SUBS),
-        ("pubsub", super::pubsub::PUBSUB_SUBS),
-        ("memory", MEMORY_SUBS),
-        ("latency", LATENCY_SUBS),
-        ("slowlog", SLOWLOG_SUBS),
+        ("client", client::SUBS, "connection"),
+        ("config", config::SUBS, ""),
+        ("command", command::SUBS, "connection"),
+        ("pubsub", super::pubsub::PUBSUB_SUBS, ""),
+        ("memory", MEMORY_SUBS, ""),
+        ("latency", LATENCY_SUBS, ""),
+        ("slowlog", SLOWLOG_SUBS, ""),
     ]
 }
 
@@ -374,7 +379,7 @@ fn memory_stats(c: &mut Call<'_, '_>) {
         .map(|db| (db, ks.dbsize(db), ks.expires_count(db)))
         .collect();
     let keys: usize = dbs.iter().map(|d| d.1).sum();
-    c.out.map(25 + dbs.len());
+    c.out.map(27 + dbs.len());
     let int = |c: &mut Call<'_, '_>, k: &str, v: u64| {
         c.out.bulk(k.as_bytes());
         c.out.int(v as i64);

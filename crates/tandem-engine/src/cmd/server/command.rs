@@ -99,7 +99,7 @@ fn family_category(spec: &CommandSpec) -> u32 {
     ];
     families
         .iter()
-        .find(|(f, _)| f.iter().any(|s| std::ptr::eq(s, spec)))
+        .find(|(f, _)| f.iter().any(|s| s.name == spec.name))
         .map_or(0, |(_, c)| cat(c))
 }
 
@@ -154,12 +154,12 @@ fn flags_of(c: &mut Call<'_, '_>, f: u32) {
     }
 }
 
-/// The subcommands of a container command, if it is one.
-fn subs_of(name: &str) -> Option<&'static [Sub]> {
+/// The subcommands of a container command, if it is one, and their ACL category.
+fn subs_of(name: &str) -> Option<(&'static [Sub], u32)> {
     containers()
         .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, s)| *s)
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, s, category)| (*s, cat(category)))
 }
 
 fn key_spec_flags(f: u32) -> &'static [&'static str] {
@@ -227,7 +227,7 @@ fn info_entry(c: &mut Call<'_, '_>, spec: &'static CommandSpec) {
     c.out.int(spec.arity.into());
     let family = family_category(spec);
     match subs_of(spec.name) {
-        Some(subs) => {
+        Some((subs, category)) => {
             // A container: Redis shows no flags, @slow, and the subcommands.
             c.out.set(0);
             c.out.int(0);
@@ -238,7 +238,7 @@ fn info_entry(c: &mut Call<'_, '_>, spec: &'static CommandSpec) {
             c.out.set(0);
             c.out.array(subs.len());
             for s in subs {
-                sub_info(c, s, family);
+                sub_info(c, s, family | category);
             }
         }
         None => {
@@ -327,10 +327,10 @@ fn list(c: &mut Call<'_, '_>) -> CmdResult {
     for spec in sorted(c) {
         let family = family_category(spec);
         match subs_of(spec.name) {
-            Some(subs) => {
+            Some((subs, category)) => {
                 names.push((spec.name, cat("slow")));
                 for s in subs {
-                    names.push((s.full, implicit_categories(s.flags) | family));
+                    names.push((s.full, implicit_categories(s.flags) | family | category));
                 }
             }
             None => names.push((spec.name, implicit_categories(spec.flags) | family)),

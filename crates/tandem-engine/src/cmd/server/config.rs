@@ -150,6 +150,13 @@ fn file_value(v: &str, kind: ValueKind) -> String {
                 .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\'' && b != b'\\')
     };
     match kind {
+        ValueKind::Memory => match v.parse::<u64>() {
+            // Redis's rewriteConfigBytesOption.
+            Ok(n) if n % (1 << 30) == 0 => format!("{}gb", n >> 30),
+            Ok(n) if n % (1 << 20) == 0 => format!("{}mb", n >> 20),
+            Ok(n) if n % (1 << 10) == 0 => format!("{}kb", n >> 10),
+            _ => v.to_string(),
+        },
         ValueKind::Words if v.split(' ').all(plain) => v.to_string(),
         ValueKind::Words if v.is_empty() => "\"\"".to_string(),
         _ if plain(v) => v.to_string(),
