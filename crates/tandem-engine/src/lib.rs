@@ -474,13 +474,9 @@ impl Shared {
         if sess.skip_next_reply {
             // `CLIENT REPLY SKIP`: this command's reply is dropped.
             sess.skip_next_reply = false;
-            let was = std::mem::replace(&mut sess.suppress_replies, true);
             let mark = out.len();
             let flow = self.execute_command(sess, argv, out);
             out.truncate(mark);
-            if !sess.skip_next_reply && sess.suppress_replies {
-                sess.suppress_replies = was;
-            }
             return flow;
         }
         self.execute_command(sess, argv, out)

@@ -327,6 +327,11 @@ fn client_reply_modes() {
     assert!(c.raw(&[b"CLIENT", b"REPLY", b"SKIP"]).is_empty());
     assert!(c.raw(&[b"GET", b"k"]).is_empty());
     assert_eq!(c.call(&["GET", "k"]), bulk("v"));
+    // A skipped CLIENT REPLY OFF still turns replies off.
+    assert!(c.raw(&[b"CLIENT", b"REPLY", b"SKIP"]).is_empty());
+    assert!(c.raw(&[b"CLIENT", b"REPLY", b"OFF"]).is_empty());
+    assert!(c.raw(&[b"GET", b"k"]).is_empty());
+    assert_eq!(c.call(&["CLIENT", "REPLY", "ON"]), ok());
     // RESET turns replies back on.
     c.raw(&[b"CLIENT", b"REPLY", b"OFF"]);
     assert_eq!(c.call(&["RESET"]), simple("RESET"));
