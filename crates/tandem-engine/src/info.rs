@@ -12,7 +12,8 @@
 //! (`instantaneous_ops_per_sec` & co), sampled by [`Shared::track_instantaneous`].
 
 use std::fmt::Write;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 
 use crate::Shared;
 
@@ -500,6 +501,22 @@ fn section_body(sh: &Shared, section: &str, o: &mut String) {
                 );
             }
         }
+        "latencystats" => {
+            let mut names: Vec<_> = sh.command_stats.iter().collect();
+            names.sort_by_key(|(n, _)| *n);
+            for (name, s) in names {
+                let Some(h) = s.latency.snapshot() else {
+                    continue;
+                };
+                let _ = write!(
+                    o,
+                    "latency_percentiles_usec_{name}:p50={:.3},p99={:.3},p99.9={:.3}\r\n",
+                    h.percentile_us(50.0),
+                    h.percentile_us(99.0),
+                    h.percentile_us(99.9)
+                );
+            }
+        }
         "errorstats" => {
             for (code, n) in sh.error_stats.lock().iter() {
                 let _ = write!(o, "errorstat_{code}:count={n}\r\n");
@@ -599,9 +616,121 @@ impl Shared {
             cs.calls.store(0, Ordering::Relaxed);
             cs.usec.store(0, Ordering::Relaxed);
             cs.failed.store(0, Ordering::Relaxed);
+            cs.latency.reset();
         }
         self.error_stats.lock().clear();
         self.keyspace.reset_stats();
+    }
+}
+
+/// Sub-buckets per power of two: HdrHistogram's layout for 2 significant digits.
+const SUB_BITS: u32 = 7;
+/// Largest value tracked, in ns (Redis: 1 s).
+const HIST_MAX_NS: u64 = 1_000_000_000;
+const HIST_BUCKETS: usize =
+    (((64 - HIST_MAX_NS.leading_zeros() - SUB_BITS) as usize) + 1) << SUB_BITS;
+
+/// A command's latency distribution in nanoseconds, with the bucket layout of the
+/// HdrHistogram Redis uses (1 ns .. 1 s, 2 significant digits), so percentiles read the
+/// same. The buckets are allocated on the first sample.
+#[derive(Default)]
+pub struct LatencyHistogram {
+    buckets: OnceLock<Box<[AtomicU64]>>,
+}
+
+fn hist_bucket(ns: u64) -> usize {
+    let v = ns.clamp(1, HIST_MAX_NS);
+    if v < 1 << SUB_BITS {
+        return v as usize;
+    }
+    let shift = 63 - v.leading_zeros() - SUB_BITS;
+    (((shift + 1) as usize) << SUB_BITS) + ((v >> shift) as usize - (1 << SUB_BITS))
+}
+
+/// The highest value that falls in bucket `i`.
+fn hist_highest(i: usize) -> u64 {
+    if i < 1 << SUB_BITS {
+        return i as u64;
+    }
+    let shift = (i >> SUB_BITS) as u32 - 1;
+    let m = (i as u64 & ((1 << SUB_BITS) - 1)) + (1 << SUB_BITS);
+    ((m + 1) << shift) - 1
+}
+
+/// A copy of a histogram's counts.
+pub(crate) struct HistSnapshot {
+    counts: Vec<u64>,
+    total: u64,
+}
+
+impl LatencyHistogram {
+    /// Records one sample.
+    pub(crate) fn record(&self, ns: u64) {
+        let b = self
+            .buckets
+            .get_or_init(|| (0..HIST_BUCKETS).map(|_| AtomicU64::new(0)).collect());
+        if let Some(c) = b.get(hist_bucket(ns)) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    /// Forgets every sample.
+    pub(crate) fn reset(&self) {
+        if let Some(b) = self.buckets.get() {
+            for c in b.iter() {
+                c.store(0, Ordering::Relaxed);
+            }
+        }
+    }
+    /// The counts, if there are any.
+    pub(crate) fn snapshot(&self) -> Option<HistSnapshot> {
+        let counts: Vec<u64> = self
+            .buckets
+            .get()?
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect();
+        let total = counts.iter().sum();
+        (total > 0).then_some(HistSnapshot { counts, total })
+    }
+}
+
+impl HistSnapshot {
+    /// Number of samples.
+    pub(crate) fn total(&self) -> u64 {
+        self.total
+    }
+    /// `hdr_value_at_percentile`, in microseconds.
+    pub(crate) fn percentile_us(&self, p: f64) -> f64 {
+        let want = (((p.min(100.0) / 100.0) * self.total as f64) + 0.5) as u64;
+        let want = want.max(1);
+        let mut seen = 0;
+        for (i, c) in self.counts.iter().enumerate() {
+            seen += c;
+            if seen >= want {
+                return hist_highest(i) as f64 / 1000.0;
+            }
+        }
+        0.0
+    }
+    /// The cumulative distribution LATENCY HISTOGRAM shows: (µs bound, samples up to
+    /// it) at powers of two from 1024 ns, where the count grows.
+    pub(crate) fn cdf(&self) -> Vec<(u64, u64)> {
+        let mut out = Vec::new();
+        let mut level: u64 = 1024;
+        let mut prev = 0;
+        loop {
+            let last = hist_bucket(level);
+            let cum: u64 = self.counts.iter().take(last + 1).sum();
+            if cum > prev {
+                out.push((hist_highest(last) / 1000, cum));
+            }
+            prev = cum;
+            if cum >= self.total || level > HIST_MAX_NS {
+                break;
+            }
+            level *= 2;
+        }
+        out
     }
 }
 

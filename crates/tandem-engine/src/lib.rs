@@ -117,6 +117,8 @@ pub struct Stats {
     pub memory_peak: AtomicU64,
     /// Samples for the instantaneous metrics (see [`Shared::track_instantaneous`]).
     pub(crate) inst: Mutex<info::InstSamples>,
+    /// `latency-tracking`: per-command latency histograms are kept.
+    pub(crate) latency_tracking: AtomicBool,
 }
 
 /// Per-command call counters (INFO commandstats).
@@ -127,6 +129,8 @@ pub struct CommandStats {
     pub usec: AtomicU64,
     /// Calls that replied with an error.
     pub failed: AtomicU64,
+    /// Latency distribution (INFO latencystats, LATENCY HISTOGRAM).
+    pub(crate) latency: info::LatencyHistogram,
 }
 
 /// `CLIENT PAUSE` state.
@@ -241,6 +245,7 @@ impl Engine {
                         calls: AtomicU64::new(0),
                         usec: AtomicU64::new(0),
                         failed: AtomicU64::new(0),
+                        latency: Default::default(),
                     },
                 )
             })
@@ -408,6 +413,10 @@ impl Shared {
             "replica-read-only" => self
                 .replica_read_only
                 .store(c.get_bool("replica-read-only"), Ordering::Relaxed),
+            "latency-tracking" => self
+                .stats
+                .latency_tracking
+                .store(c.get_bool("latency-tracking"), Ordering::Relaxed),
             "slowlog-log-slower-than" | "slowlog-max-len" => self.slowlog.configure(
                 c.get_i64("slowlog-log-slower-than"),
                 c.get_i64("slowlog-max-len").max(0) as usize,
@@ -779,6 +788,9 @@ impl Shared {
         if let Some(cs) = self.command_stats.get(spec.name) {
             cs.calls.fetch_add(1, Ordering::Relaxed);
             cs.usec.fetch_add(elapsed_us, Ordering::Relaxed);
+            if self.stats.latency_tracking.load(Ordering::Relaxed) && flow != Flow::Blocked {
+                cs.latency.record(elapsed_us * 1000);
+            }
             if failed {
                 cs.failed.fetch_add(1, Ordering::Relaxed);
             }

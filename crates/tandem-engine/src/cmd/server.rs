@@ -470,7 +470,7 @@ fn latency(c: &mut Call<'_, '_>) -> CmdResult {
     match sub.name {
         "help" => help(c, "LATENCY", LATENCY_HELP),
         "latest" | "history" => c.out.array(0),
-        "histogram" => c.out.map(0),
+        "histogram" => latency_histogram(c),
         "reset" => c.out.int(0),
         "graph" => {
             return Err(CmdError::msg(format!(
@@ -489,6 +489,48 @@ fn latency(c: &mut Call<'_, '_>) -> CmdResult {
         _ => return Err(unknown_subcommand("latency", c.argv[1])),
     }
     Ok(())
+}
+
+/// LATENCY HISTOGRAM [command ...]: each command's calls and cumulative distribution.
+fn latency_histogram(c: &mut Call<'_, '_>) {
+    let sh = c.engine;
+    let mut entries = Vec::new();
+    if c.argc() == 2 {
+        let mut names: Vec<_> = sh.command_stats.iter().collect();
+        names.sort_by_key(|(n, _)| *n);
+        for (name, s) in names {
+            if let Some(h) = s.latency.snapshot() {
+                entries.push((*name, h));
+            }
+        }
+    } else {
+        for a in &c.argv[2..] {
+            let Some(spec) = sh.commands.get(a) else {
+                continue;
+            };
+            if let Some(h) = sh
+                .command_stats
+                .get(spec.name)
+                .and_then(|s| s.latency.snapshot())
+            {
+                entries.push((spec.name, h));
+            }
+        }
+    }
+    c.out.map(entries.len());
+    for (name, h) in entries {
+        c.out.bulk(name.as_bytes());
+        c.out.map(2);
+        c.out.bulk(b"calls");
+        c.out.int(h.total() as i64);
+        c.out.bulk(b"histogram_usec");
+        let cdf = h.cdf();
+        c.out.map(cdf.len());
+        for (us, n) in cdf {
+            c.out.int(us as i64);
+            c.out.int(n as i64);
+        }
+    }
 }
 
 const SLOWLOG_SUBS: &[Sub] = &[

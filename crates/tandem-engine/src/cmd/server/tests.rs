@@ -1250,6 +1250,58 @@ fn slowlog() {
     assert_eq!(array(c.call(&["SLOWLOG", "HELP"])).len(), 12);
 }
 
+#[test]
+fn latency_histograms_follow_hdr_buckets() {
+    use crate::info::LatencyHistogram;
+    let h = LatencyHistogram::default();
+    assert!(h.snapshot().is_none());
+    // Redis showed p50=139.263 for one 139 µs call, and 1.003 for 1 µs.
+    h.record(139_000);
+    assert_eq!(
+        format!("{:.3}", h.snapshot().unwrap().percentile_us(50.0)),
+        "139.263"
+    );
+    h.reset();
+    h.record(1000);
+    let s = h.snapshot().unwrap();
+    assert_eq!(format!("{:.3}", s.percentile_us(99.9)), "1.003");
+    assert_eq!(s.cdf(), vec![(1, 1)]);
+    h.reset();
+    for us in [2, 7, 7, 30, 4200] {
+        h.record(us * 1000);
+    }
+    assert_eq!(
+        h.snapshot().unwrap().cdf(),
+        vec![(2, 1), (8, 3), (33, 4), (4227, 5)]
+    );
+}
+
+#[test]
+fn latency_histogram_and_latencystats() {
+    let mut c = TestClient::new();
+    c.call(&["SET", "k", "v"]);
+    c.call(&["SET", "k", "v"]);
+    let Frame::Array(h) = c.call(&["LATENCY", "HISTOGRAM", "set", "nosuch", "get"]) else {
+        panic!("array")
+    };
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[0], bulk("set"));
+    let inner = array(h[1].clone());
+    assert_eq!(inner[0], bulk("calls"));
+    assert_eq!(inner[1], int(2));
+    assert_eq!(inner[2], bulk("histogram_usec"));
+    let stats = text(c.call(&["INFO", "latencystats"]));
+    assert!(
+        stats.contains("latency_percentiles_usec_set:p50="),
+        "{stats}"
+    );
+    c.call(&["CONFIG", "RESETSTAT"]);
+    assert_eq!(c.call(&["LATENCY", "HISTOGRAM", "set"]), arr(vec![]));
+    c.call(&["CONFIG", "SET", "latency-tracking", "no"]);
+    c.call(&["SET", "k", "v"]);
+    assert_eq!(c.call(&["LATENCY", "HISTOGRAM", "set"]), arr(vec![]));
+}
+
 // ---- MONITOR ----
 
 #[test]
