@@ -529,6 +529,10 @@ impl Shared {
                 ),
             );
         }
+        if sess.multi.is_some() && !spec.has(flags::TX_CONTROL) && self.must_pause(sess, spec) {
+            // Redis checks CLIENT PAUSE before queueing into MULTI.
+            return self.park_paused(sess, argv);
+        }
         if let Some(m) = &mut sess.multi {
             if !spec.has(flags::TX_CONTROL) {
                 if spec.has(flags::NO_MULTI) {
@@ -614,7 +618,18 @@ impl Shared {
             *self.pause.lock() = Pause::default();
             return false;
         }
-        !p.writes_only || spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE)
+        if !p.writes_only || spec.has(flags::WRITE | flags::MAY_REPLICATE) {
+            return true;
+        }
+        // EXEC of a transaction that writes is paused as a whole (as in Redis).
+        spec.name == "exec"
+            && sess.multi.as_ref().is_some_and(|m| {
+                m.queue.iter().any(|argv| {
+                    self.commands
+                        .get(&argv[0])
+                        .is_some_and(|s| s.has(flags::WRITE | flags::MAY_REPLICATE))
+                })
+            })
     }
 
     /// `enable-debug-command`: `yes`, or `local` for loopback (and in-process) clients.

@@ -316,6 +316,34 @@ fn client_pause_blocks_writes_until_unpause() {
 }
 
 #[test]
+fn client_pause_write_and_transactions() {
+    let mut c = TestClient::new();
+    let mut d = c.other();
+    // A transaction queued before the pause: its EXEC waits.
+    assert_eq!(d.call(&["MULTI"]), ok());
+    assert_eq!(d.call(&["SET", "k", "1"]), simple("QUEUED"));
+    c.call(&["CLIENT", "PAUSE", "5000", "WRITE"]);
+    assert_eq!(d.call(&["EXEC"]), nil());
+    assert!(d.sess.is_blocked());
+    assert_eq!(c.call(&["GET", "k"]), nil());
+    c.call(&["CLIENT", "UNPAUSE"]);
+    assert_eq!(d.resume(), Some(arr(vec![ok()])));
+    // Queueing a write waits too; a read-only EXEC does not.
+    c.call(&["CLIENT", "PAUSE", "5000", "WRITE"]);
+    assert_eq!(d.call(&["MULTI"]), ok());
+    assert_eq!(d.call(&["GET", "k"]), simple("QUEUED"));
+    assert_eq!(d.call(&["SET", "k", "2"]), nil());
+    assert!(d.sess.is_blocked());
+    c.call(&["CLIENT", "UNPAUSE"]);
+    assert_eq!(d.resume(), Some(simple("QUEUED")));
+    assert_eq!(d.call(&["EXEC"]), arr(vec![bulk("1"), ok()]));
+    c.call(&["CLIENT", "PAUSE", "5000", "WRITE"]);
+    d.call(&["MULTI"]);
+    d.call(&["GET", "k"]);
+    assert_eq!(d.call(&["EXEC"]), arr(vec![bulk("2")]));
+}
+
+#[test]
 fn client_reply_modes() {
     let mut c = TestClient::new();
     assert_eq!(c.call(&["CLIENT", "REPLY", "foo"]), err("ERR syntax error"));
