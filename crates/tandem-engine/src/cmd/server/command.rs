@@ -11,7 +11,7 @@
 
 use super::{containers, find_sub, help, Sub};
 use crate::call::Call;
-use crate::command::{flags, flags::*, CommandSpec, Keys};
+use crate::command::{flags::*, CommandSpec, Keys};
 use crate::error::{unknown_subcommand, CmdError, CmdResult, SYNTAX};
 
 /// COMMAND's subcommands.
@@ -142,8 +142,25 @@ fn categories_of(c: &mut Call<'_, '_>, bits: u32) {
     }
 }
 
+/// Flags in the order Redis 7.0 lists them; `may_replicate` and `protected` are hidden
+/// on purpose, as in Redis.
+const FLAG_NAMES: &[(u32, &str)] = &[
+    (WRITE, "write"),
+    (READONLY, "readonly"),
+    (DENYOOM, "denyoom"),
+    (ADMIN, "admin"),
+    (PUBSUB, "pubsub"),
+    (BLOCKING, "blocking"),
+    (LOADING, "loading"),
+    (STALE, "stale"),
+    (SKIP_MONITOR, "skip_monitor"),
+    (FAST, "fast"),
+    (NO_AUTH, "no_auth"),
+    (NO_MULTI, "no_multi"),
+];
+
 fn flags_of(c: &mut Call<'_, '_>, f: u32) {
-    let names: Vec<&str> = flags::NAMES
+    let names: Vec<&str> = FLAG_NAMES
         .iter()
         .filter(|(bit, _)| f & bit != 0)
         .map(|(_, n)| *n)

@@ -801,6 +801,18 @@ fn command_info_layout() {
             simple("@connection")
         ])
     );
+    // may_replicate is hidden, as in Redis 7.0.
+    let publish = array(array(c.call(&["COMMAND", "INFO", "publish"])).remove(0));
+    assert_eq!(
+        publish[2],
+        arr(vec![
+            simple("pubsub"),
+            simple("loading"),
+            simple("stale"),
+            simple("fast")
+        ])
+    );
+    assert_eq!(publish[6], arr(vec![simple("@pubsub"), simple("@fast")]));
     let count = c.engine.shared().commands.len() as i64;
     assert_eq!(c.call(&["COMMAND", "COUNT"]), int(count));
     assert_eq!(array(c.call(&["COMMAND"])).len() as i64, count);
