@@ -558,12 +558,15 @@ impl Shared {
         }
     }
 
-    /// Takes one sample of the command and network counters; the server calls it about
-    /// every 100 ms (Redis's `trackInstantaneousMetric`) so INFO can show
-    /// `instantaneous_ops_per_sec` and the kbps figures.
+    /// Takes one sample of the command and network counters and of the memory peak;
+    /// the server calls it about every 100 ms (Redis's `trackInstantaneousMetric`) so
+    /// INFO can show `instantaneous_ops_per_sec`, the kbps figures and
+    /// `used_memory_peak`.
     pub fn track_instantaneous(&self) {
         let now = self.clock.now_ms();
         let st = &self.stats;
+        st.memory_peak
+            .fetch_max(self.keyspace.used_memory() as u64, Ordering::Relaxed);
         let cur = (
             now,
             st.commands.load(Ordering::Relaxed),
