@@ -48,6 +48,7 @@ pub struct ClientHandle {
     pub(crate) last_cmd: Mutex<&'static str>,
     pub(crate) killed: AtomicBool,
     pub(crate) kind: Mutex<ClientKind>,
+    /// Channel subscriptions (`sub=`; patterns and shard channels are in `meta`).
     pub(crate) sub_count: AtomicUsize,
     pub(crate) in_multi: AtomicBool,
     pub(crate) blocked: AtomicBool,
