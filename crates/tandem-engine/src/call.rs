@@ -46,6 +46,7 @@ pub struct Call<'c, 'e> {
     pub(crate) rewritten: Option<Vec<Vec<Vec<u8>>>>,
     pub(crate) ready: Vec<(usize, Box<[u8]>)>,
     pub(crate) flow: Flow,
+    pub(crate) repl_only: bool,
 }
 
 impl<'c, 'e> Call<'c, 'e> {
@@ -85,6 +86,12 @@ impl<'c, 'e> Call<'c, 'e> {
         self.rewritten
             .get_or_insert_with(Vec::new)
             .push(argv.iter().map(|a| a.as_ref().to_vec()).collect());
+    }
+
+    /// Sends the command as received to replicas but not to the AOF, without counting
+    /// a change to the data (`PUBLISH`, as Redis's `forceCommandPropagation(REPL)`).
+    pub fn propagate_to_replicas(&mut self) {
+        self.repl_only = true;
     }
 
     /// The command changed data but must not be propagated at all.
