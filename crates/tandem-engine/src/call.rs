@@ -50,6 +50,7 @@ pub struct Call<'c, 'e> {
     pub(crate) rewritten: Option<Vec<Vec<Vec<u8>>>>,
     pub(crate) ready: Vec<(usize, Box<[u8]>)>,
     pub(crate) flow: Flow,
+    pub(crate) repl_only: bool,
 }
 
 impl<'c, 'e> Call<'c, 'e> {
@@ -91,6 +92,12 @@ impl<'c, 'e> Call<'c, 'e> {
             .push(argv.iter().map(|a| a.as_ref().to_vec()).collect());
     }
 
+    /// Sends the command as received to replicas but not to the AOF, without counting
+    /// a change to the data (`PUBLISH`, as Redis's `forceCommandPropagation(REPL)`).
+    pub fn propagate_to_replicas(&mut self) {
+        self.repl_only = true;
+    }
+
     /// The command changed data but must not be propagated at all.
     pub fn propagate_nothing(&mut self) {
         self.rewritten.get_or_insert_with(Vec::new);
@@ -111,7 +118,12 @@ impl<'c, 'e> Call<'c, 'e> {
     }
 
     /// Blocks the client for another reason than keys (WAIT).
-    pub fn block_on(&mut self, kind: crate::session::BlockKind, keys: Vec<(usize, Box<[u8]>)>, deadline: Option<u64>) -> CmdResult {
+    pub fn block_on(
+        &mut self,
+        kind: crate::session::BlockKind,
+        keys: Vec<(usize, Box<[u8]>)>,
+        deadline: Option<u64>,
+    ) -> CmdResult {
         self.sess.blocked = Some(crate::session::Blocked {
             kind,
             argv: self.argv.iter().map(|a| a.to_vec()).collect(),

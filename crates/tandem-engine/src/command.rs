@@ -42,6 +42,8 @@ pub mod flags {
     pub const TX_CONTROL: u32 = 1 << 13;
     /// Allowed in RESP2 subscriber context.
     pub const SUB_CONTEXT: u32 = 1 << 14;
+    /// Refused unless `enable-debug-command` allows it (DEBUG).
+    pub const PROTECTED: u32 = 1 << 15;
 
     /// Names as `COMMAND INFO` lists them, with their bits.
     pub const NAMES: &[(u32, &str)] = &[

@@ -134,6 +134,7 @@ pub const DIRECTIVES: &[Directive] = &[
     d("hz", "10", int(1, 500), true),
     d("io-threads", "1", int(1, 128), false),
     d("keyspace-shards", "256", int(1, 65536), false),
+    d("latency-monitor-threshold", "0", POS, true),
     d("latency-tracking", "yes", BOOL, true),
     d("lazyfree-lazy-eviction", "no", BOOL, true),
     d("lazyfree-lazy-expire", "no", BOOL, true),
@@ -240,6 +241,8 @@ pub const DIRECTIVES: &[Directive] = &[
     d("save", "3600 1 300 100 60 10000", WORDS, true),
     d("shutdown-on-sigint", "default", WORDS, true),
     d("shutdown-on-sigterm", "default", WORDS, true),
+    d("slowlog-log-slower-than", "10000", int(-1, i64::MAX), true),
+    d("slowlog-max-len", "128", POS, true),
     d("stop-writes-on-bgsave-error", "yes", BOOL, true),
     d(
         "supervised",

@@ -35,6 +35,8 @@ pub mod session;
 #[doc(hidden)]
 pub mod testkit;
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -56,6 +58,12 @@ pub trait Propagator: Send + Sync {
     /// `cmds` holds one or more whole RESP commands to apply in database `db`. Returns
     /// the replication offset after them.
     fn propagate(&self, db: usize, cmds: &[u8]) -> u64;
+
+    /// Like [`Propagator::propagate`], for commands Redis sends to replicas but not to
+    /// the AOF (`PUBLISH`). By default the same as `propagate`.
+    fn propagate_to_replicas(&self, db: usize, cmds: &[u8]) -> u64 {
+        self.propagate(db, cmds)
+    }
 }
 
 /// Importance of a log line, as Redis's `loglevel`.
@@ -82,6 +90,11 @@ pub trait LogSink: Send + Sync {
 pub trait Clock: Send + Sync {
     /// Unix time in milliseconds.
     fn now_ms(&self) -> u64;
+
+    /// Unix time in microseconds (MONITOR, TIME); by default `now_ms() * 1000`.
+    fn now_us(&self) -> u64 {
+        self.now_ms() * 1000
+    }
 }
 
 /// The system clock.
@@ -93,6 +106,13 @@ impl Clock for SystemClock {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    }
+
+    fn now_us(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as u64)
             .unwrap_or(0)
     }
 }
@@ -116,6 +136,12 @@ pub struct Stats {
     pub errors: AtomicU64,
     /// Pub/sub messages delivered... published.
     pub pubsub_published: AtomicU64,
+    /// Highest `used_memory` seen (`used_memory_peak`).
+    pub memory_peak: AtomicU64,
+    /// Samples for the instantaneous metrics (see [`Shared::track_instantaneous`]).
+    pub(crate) inst: Mutex<info::InstSamples>,
+    /// `latency-tracking`: per-command latency histograms are kept.
+    pub(crate) latency_tracking: AtomicBool,
 }
 
 /// Per-command call counters (INFO commandstats).
@@ -126,6 +152,8 @@ pub struct CommandStats {
     pub usec: AtomicU64,
     /// Calls that replied with an error.
     pub failed: AtomicU64,
+    /// Latency distribution (INFO latencystats, LATENCY HISTOGRAM).
+    pub(crate) latency: info::LatencyHistogram,
 }
 
 /// `CLIENT PAUSE` state.
@@ -147,7 +175,7 @@ pub struct Shared {
     pub config: Config,
     /// Counters.
     pub stats: Stats,
-    /// Per-command counters, by command table index.
+    /// Per-command counters, by command table index (see [`Shared::command_stats_of`]).
     pub command_stats: Vec<(&'static str, CommandStats)>,
     /// Connected clients.
     pub clients: registry::Clients,
@@ -181,6 +209,17 @@ pub struct Shared {
     min_replicas: AtomicU64,
     min_replicas_max_lag: AtomicU64,
     this: std::sync::OnceLock<std::sync::Weak<Shared>>,
+    /// Clients in MONITOR mode.
+    pub monitors: registry::Monitors,
+    /// The slow log.
+    pub slowlog: registry::SlowLog,
+    /// The configuration file `CONFIG REWRITE` writes (the server sets it).
+    pub config_file: RwLock<Option<PathBuf>>,
+    /// Whether the server's cron deletes expired keys (`DEBUG SET-ACTIVE-EXPIRE`);
+    /// [`Engine::active_expire`] does nothing while it is false.
+    pub active_expire_enabled: AtomicBool,
+    /// Error replies by code (INFO errorstats).
+    pub(crate) error_stats: Mutex<BTreeMap<String, u64>>,
 }
 
 /// Contributes fields to INFO sections owned outside the engine (the server's
@@ -236,6 +275,7 @@ impl Engine {
                         calls: AtomicU64::new(0),
                         usec: AtomicU64::new(0),
                         failed: AtomicU64::new(0),
+                        latency: Default::default(),
                     },
                 )
             })
@@ -272,9 +312,17 @@ impl Engine {
             min_replicas: AtomicU64::new(0),
             min_replicas_max_lag: AtomicU64::new(10),
             this: std::sync::OnceLock::new(),
+            monitors: registry::Monitors::default(),
+            slowlog: registry::SlowLog::default(),
+            config_file: RwLock::new(None),
+            active_expire_enabled: AtomicBool::new(true),
+            error_stats: Mutex::new(BTreeMap::new()),
         });
         let _ = shared.this.set(Arc::downgrade(&shared));
-        shared.info_providers.write().push(Arc::new(repl::ReplInfo(Arc::downgrade(&shared))));
+        shared
+            .info_providers
+            .write()
+            .push(Arc::new(repl::ReplInfo(Arc::downgrade(&shared))));
         for d in config::DIRECTIVES {
             shared.apply_config(d.name);
         }
@@ -304,7 +352,7 @@ impl Engine {
             name: Mutex::new(None),
             db: Default::default(),
             last_cmd_ms: AtomicU64::new(sh.clock.now_ms()),
-            last_cmd: std::sync::atomic::AtomicUsize::new(usize::MAX),
+            last_cmd: Mutex::new("NULL"),
             killed: AtomicBool::new(false),
             kind: std::sync::atomic::AtomicU8::new(0),
             sub_count: Default::default(),
@@ -315,6 +363,7 @@ impl Engine {
             mailbox: Mutex::new(Vec::new()),
             ready: AtomicBool::new(false),
             notifier,
+            meta: Default::default(),
         });
         sh.clients.add(handle.clone());
         Session {
@@ -328,6 +377,7 @@ impl Engine {
             watch_flag: Arc::new(AtomicBool::new(false)),
             channels: Default::default(),
             patterns: Default::default(),
+            shard_channels: Default::default(),
             blocked: None,
             keybuf: Vec::new(),
             shard_ids: Vec::new(),
@@ -336,6 +386,9 @@ impl Engine {
             sync_request: None,
             last_write_offset: 0,
             suppress_replies: false,
+            skip_next_reply: false,
+            reprocessing: false,
+            skip_monitor: false,
         }
     }
 
@@ -367,6 +420,9 @@ impl Engine {
     /// keys whose TTL passed, propagating a DEL for each.
     pub fn active_expire(&self, cursor: &mut usize, budget: usize) -> usize {
         let sh = &self.shared;
+        if !sh.active_expire_enabled.load(Ordering::Relaxed) {
+            return 0;
+        }
         let now = sh.clock.now_ms();
         let prop = sh.propagator.read().clone();
         let mut buf = Vec::new();
@@ -403,6 +459,14 @@ impl Shared {
             "replica-read-only" => self
                 .replica_read_only
                 .store(c.get_bool("replica-read-only"), Ordering::Relaxed),
+            "latency-tracking" => self
+                .stats
+                .latency_tracking
+                .store(c.get_bool("latency-tracking"), Ordering::Relaxed),
+            "slowlog-log-slower-than" | "slowlog-max-len" => self.slowlog.configure(
+                c.get_i64("slowlog-log-slower-than"),
+                c.get_i64("slowlog-max-len").max(0) as usize,
+            ),
             _ => {}
         }
     }
@@ -442,7 +506,8 @@ impl Shared {
 
     /// Sets the `CLIENT PAUSE` state and wakes paused clients when it ends.
     pub fn set_pause(&self, p: Pause) {
-        self.pause_writes_only.store(p.writes_only, Ordering::Release);
+        self.pause_writes_only
+            .store(p.writes_only, Ordering::Release);
         self.pause_until.store(p.until_ms, Ordering::Release);
         if p.until_ms == 0 {
             for c in self.clients.all() {
@@ -455,7 +520,7 @@ impl Shared {
     }
 
     fn reject(&self, sess: &mut Session, out: &mut Vec<u8>, text: &str) -> Flow {
-        self.stats.errors.fetch_add(1, Ordering::Relaxed);
+        self.record_error(text);
         if let Some(m) = &mut sess.multi {
             m.aborted = true;
         }
@@ -466,6 +531,18 @@ impl Shared {
     }
 
     fn execute(&self, sess: &mut Session, argv: &[&[u8]], out: &mut Vec<u8>) -> Flow {
+        if sess.skip_next_reply {
+            // `CLIENT REPLY SKIP`: this command's reply is dropped.
+            sess.skip_next_reply = false;
+            let mark = out.len();
+            let flow = self.execute_command(sess, argv, out);
+            out.truncate(mark);
+            return flow;
+        }
+        self.execute_command(sess, argv, out)
+    }
+
+    fn execute_command(&self, sess: &mut Session, argv: &[&[u8]], out: &mut Vec<u8>) -> Flow {
         if argv.is_empty() {
             return Flow::Continue;
         }
@@ -493,13 +570,33 @@ impl Shared {
         if !sess.authenticated && !spec.has(flags::NO_AUTH) {
             return self.reject(sess, out, "NOAUTH Authentication required.");
         }
+        if spec.has(flags::PROTECTED) && !self.protected_allowed(sess) {
+            return self.reject(
+                sess,
+                out,
+                &format!(
+                    "ERR {} command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
+                    spec.name.to_ascii_uppercase()
+                ),
+            );
+        }
+        if sess.multi.is_some() && !spec.has(flags::TX_CONTROL) && self.must_pause(sess, spec) {
+            // Redis checks CLIENT PAUSE before queueing into MULTI.
+            return self.park_paused(sess, argv);
+        }
         if let Some(m) = &mut sess.multi {
             if !spec.has(flags::TX_CONTROL) {
                 if spec.has(flags::NO_MULTI) {
                     return self.reject(sess, out, "ERR Command not allowed inside a transaction");
                 }
                 m.queue.push(argv.iter().map(|a| a.to_vec()).collect());
-                encode::simple(out, b"QUEUED");
+                sess.handle
+                    .meta
+                    .multi_len
+                    .store(m.queue.len(), Ordering::Relaxed);
+                if !sess.suppress_replies {
+                    encode::simple(out, b"QUEUED");
+                }
                 return Flow::Continue;
             }
         }
@@ -537,7 +634,11 @@ impl Shared {
             return Some("READONLY You can't write against a read only replica.");
         }
         let min = self.min_replicas.load(Ordering::Relaxed);
-        if min > 0 && spec.has(flags::WRITE) && kind != ClientKind::Master && !self.is_replica.load(Ordering::Relaxed) {
+        if min > 0
+            && spec.has(flags::WRITE)
+            && kind != ClientKind::Master
+            && !self.is_replica.load(Ordering::Relaxed)
+        {
             let max_lag = self.min_replicas_max_lag.load(Ordering::Relaxed);
             if max_lag > 0 && (self.repl.good_replicas(self.clock.now_ms(), max_lag) as u64) < min {
                 return Some("NOREPLICAS Not enough good replicas to write.");
@@ -580,7 +681,33 @@ impl Shared {
             return false;
         }
         let p = self.pause();
-        !p.writes_only || spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE)
+        if !p.writes_only || spec.has(flags::WRITE | flags::MAY_REPLICATE) {
+            return true;
+        }
+        // EXEC of a transaction that writes is paused as a whole (as in Redis).
+        spec.name == "exec"
+            && sess.multi.as_ref().is_some_and(|m| {
+                m.queue.iter().any(|argv| {
+                    self.commands
+                        .get(&argv[0])
+                        .is_some_and(|s| s.has(flags::WRITE | flags::MAY_REPLICATE))
+                })
+            })
+    }
+
+    /// `enable-debug-command`: `yes`, or `local` for loopback (and in-process) clients.
+    fn protected_allowed(&self, sess: &Session) -> bool {
+        match self.config.get("enable-debug-command").as_deref() {
+            Some("yes") => true,
+            Some("local") => {
+                let a = &sess.handle.addr;
+                a.is_empty()
+                    || a.starts_with("127.")
+                    || a.starts_with("[::1]")
+                    || a.starts_with("unix:")
+            }
+            _ => false,
+        }
     }
 
     fn park_paused(&self, sess: &mut Session, argv: &[&[u8]]) -> Flow {
@@ -641,14 +768,17 @@ impl Shared {
         out: &mut Vec<u8>,
         guard: &mut Guard<'e>,
         in_exec: bool,
-        effects: Option<&mut Vec<u8>>,
+        mut effects: Option<&mut Vec<u8>>,
     ) -> Flow {
         let started = Instant::now();
         let now = guard.now_ms();
         let mark = out.len();
         let proto = sess.proto;
         let db = sess.db;
-        let (result, dirty, rewritten, ready, flow) = {
+        // Before the handler, so CLIENT LIST shows itself and subcommands can name
+        // themselves (`client|list`).
+        sess.handle.touch(now, spec.name);
+        let (result, dirty, rewritten, ready, flow, repl_only) = {
             let mut call = Call {
                 argv,
                 db,
@@ -662,6 +792,7 @@ impl Shared {
                 rewritten: None,
                 ready: Vec::new(),
                 flow: Flow::Continue,
+                repl_only: false,
             };
             let result = (spec.run)(&mut call);
             (
@@ -670,13 +801,14 @@ impl Shared {
                 call.rewritten.take(),
                 std::mem::take(&mut call.ready),
                 call.flow,
+                call.repl_only,
             )
         };
         let failed = result.is_err();
         if let Err(e) = result {
             out.truncate(mark);
             encode::error(out, e.text());
-            self.stats.errors.fetch_add(1, Ordering::Relaxed);
+            self.record_error(e.text());
         }
         if sess.suppress_replies {
             out.truncate(mark);
@@ -714,7 +846,7 @@ impl Shared {
                     None if dirty > 0 => encode::command(&mut buf, argv),
                     None => {}
                 }
-                match effects {
+                match effects.as_deref_mut() {
                     Some(acc) => acc.extend_from_slice(&buf),
                     None => {
                         if let Some(p) = &*prop {
@@ -727,19 +859,51 @@ impl Shared {
                 sess.effect_buf = buf;
             }
         }
+        if repl_only {
+            match effects {
+                Some(acc) => encode::command(acc, argv),
+                None => {
+                    if let Some(p) = &*self.propagator.read() {
+                        let mut buf = Vec::new();
+                        encode::command(&mut buf, argv);
+                        p.propagate_to_replicas(db, &buf);
+                    }
+                }
+            }
+        }
         if !ready.is_empty() {
             self.blocking.wake(&ready);
         }
         self.stats.commands.fetch_add(1, Ordering::Relaxed);
+        let elapsed_us = started.elapsed().as_micros() as u64;
         if let Some((_, cs)) = self.command_stats.get(idx) {
             cs.calls.fetch_add(1, Ordering::Relaxed);
-            cs.usec
-                .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+            cs.usec.fetch_add(elapsed_us, Ordering::Relaxed);
+            if self.stats.latency_tracking.load(Ordering::Relaxed) && flow != Flow::Blocked {
+                cs.latency.record(elapsed_us * 1000);
+            }
             if failed {
                 cs.failed.fetch_add(1, Ordering::Relaxed);
             }
         }
-        sess.handle.touch(now, idx);
+        if spec.has(flags::TX_CONTROL) {
+            let queued = sess.multi.as_ref().map_or(0, |m| m.queue.len());
+            sess.handle.meta.multi_len.store(queued, Ordering::Relaxed);
+        }
+        let skip_monitor = std::mem::take(&mut sess.skip_monitor);
+        if self.monitors.is_active()
+            && !sess.reprocessing
+            && !skip_monitor
+            && !spec.has(flags::SKIP_MONITOR | flags::ADMIN)
+        {
+            self.monitors
+                .feed(self.clock.now_us(), sess.db, &sess.handle.addr, argv);
+        }
+        if flow != Flow::Blocked && self.slowlog.is_slow(elapsed_us) && spec.name != "exec" {
+            let name = sess.handle.name.lock().clone().unwrap_or_default();
+            self.slowlog
+                .record(now / 1000, elapsed_us, argv, &sess.handle.addr, &name);
+        }
         if flow == Flow::Blocked {
             if let Some(b) = &sess.blocked {
                 self.blocking.register(&b.keys, &sess.handle);
@@ -755,6 +919,27 @@ impl Shared {
     fn resume(&self, sess: &mut Session, out: &mut Vec<u8>) -> Option<Flow> {
         let b = sess.blocked.as_ref()?;
         let now = self.clock.now_ms();
+        let unblock = sess
+            .handle
+            .meta
+            .unblock
+            .swap(session::UNBLOCK_NONE, Ordering::AcqRel);
+        if unblock != session::UNBLOCK_NONE && !b.keys.is_empty() {
+            // CLIENT UNBLOCK: answer as a timeout, or with -UNBLOCKED.
+            let b = sess.blocked.take().expect("checked above");
+            self.blocking.unregister(&b.keys, sess.handle.id);
+            sess.handle.blocked.store(false, Ordering::Relaxed);
+            if unblock == session::UNBLOCK_ERROR {
+                let text = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+                self.record_error(text);
+                if !sess.suppress_replies {
+                    encode::error(out, text);
+                }
+            } else if !sess.suppress_replies {
+                encode::null_array(out, sess.proto);
+            }
+            return Some(Flow::Continue);
+        }
         let timed_out = b.deadline.is_some_and(|d| now >= d);
         let ready = sess.handle.ready.swap(false, Ordering::AcqRel);
         match b.kind {
@@ -774,7 +959,10 @@ impl Shared {
         }
         let b = self.unblock(sess).expect("checked above");
         let argv: Vec<&[u8]> = b.argv.iter().map(|a| &a[..]).collect();
-        let (idx, spec) = self.commands.lookup(argv[0]).expect("blocked command exists");
+        let (idx, spec) = self
+            .commands
+            .lookup(argv[0])
+            .expect("blocked command exists");
         if b.kind == BlockKind::Pause {
             // Paused by CLIENT PAUSE: run it now unless still paused.
             if self.must_pause(sess, spec) {
@@ -786,7 +974,9 @@ impl Shared {
         }
         let mut guard = self.lock_for(sess, spec, &argv);
         let mark = out.len();
+        sess.reprocessing = true;
         let flow = self.run(sess, idx, spec, &argv, out, &mut guard, false, None);
+        sess.reprocessing = false;
         drop(guard);
         if flow == Flow::Blocked {
             // Still nothing to serve.
@@ -812,7 +1002,18 @@ impl Shared {
 
     /// A counted handle to this shared state (for work that outlives the call).
     pub fn arc(&self) -> Arc<Shared> {
-        self.this.get().and_then(std::sync::Weak::upgrade).expect("engine state is alive while in use")
+        self.this
+            .get()
+            .and_then(std::sync::Weak::upgrade)
+            .expect("engine state is alive while in use")
+    }
+
+    /// The counters of the command named `name`.
+    pub fn command_stats_of(&self, name: &str) -> Option<&CommandStats> {
+        self.command_stats
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| s)
     }
 
     /// Sends a log line to the installed sink.
@@ -838,7 +1039,9 @@ impl Shared {
     /// Asks every replica for an acknowledgement (`REPLCONF GETACK *` in the stream).
     pub(crate) fn request_acks(&self) {
         if !self.repl.replicas().is_empty() {
-            self.repl.log.append_command(&[b"REPLCONF", b"GETACK", b"*"]);
+            self.repl
+                .log
+                .append_command(&[b"REPLCONF", b"GETACK", b"*"]);
         }
     }
 
@@ -858,6 +1061,12 @@ impl Shared {
         }
         for p in std::mem::take(&mut sess.patterns) {
             self.pubsub.punsubscribe(&p, sess.handle.id);
+        }
+        for c in std::mem::take(&mut sess.shard_channels) {
+            self.pubsub.sunsubscribe(&c, sess.handle.id);
+        }
+        if sess.handle.meta.monitor.load(Ordering::Relaxed) {
+            self.monitors.remove(sess.handle.id);
         }
         for (db, key) in std::mem::take(&mut sess.watched) {
             self.keyspace.unwatch(db, &key, &sess.watch_flag);

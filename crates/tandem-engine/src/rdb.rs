@@ -36,7 +36,11 @@ pub(crate) fn write_snapshot(
     aux: &Aux,
     compression: bool,
 ) -> io::Result<u64> {
-    let opts = WriteOptions { compression, checksum: sh.config.get_bool("rdbchecksum"), ..WriteOptions::default() };
+    let opts = WriteOptions {
+        compression,
+        checksum: sh.config.get_bool("rdbchecksum"),
+        ..WriteOptions::default()
+    };
     let mut w = RdbWriter::new(out, opts);
     let fields = AuxFields {
         ctime: (snap.started_ms() / 1000) as i64,
@@ -57,7 +61,12 @@ pub(crate) fn write_snapshot(
         }
         if db != Some(img.db) {
             db = Some(img.db);
-            w.select_db(img.db as u64, ks.dbsize(img.db) as u64, ks.expires_count(img.db) as u64).map_err(io_err)?;
+            w.select_db(
+                img.db as u64,
+                ks.dbsize(img.db) as u64,
+                ks.expires_count(img.db) as u64,
+            )
+            .map_err(io_err)?;
         }
         for (key, value, expire) in img.iter() {
             let meta = KeyMeta::expiring(expire.map(|e| e as i64));
@@ -87,8 +96,6 @@ struct Loader<'a> {
     expired: u64,
     stop: &'a AtomicBool,
     scratch: Vec<u8>,
-    repl_id: Option<ReplId>,
-    repl_offset: Option<u64>,
 }
 
 fn bytes<'b>(s: &tandem_persist::rdb::Str<'_>, buf: &'b mut Vec<u8>) -> &'b [u8] {
@@ -98,15 +105,6 @@ fn bytes<'b>(s: &tandem_persist::rdb::Str<'_>, buf: &'b mut Vec<u8>) -> &'b [u8]
 }
 
 impl RdbVisitor for Loader<'_> {
-    fn aux(&mut self, key: &[u8], value: &[u8]) -> Result<(), VisitError> {
-        match key {
-            b"repl-id" => self.repl_id = ReplId::parse(value),
-            b"repl-offset" => self.repl_offset = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok()),
-            _ => {}
-        }
-        Ok(())
-    }
-
     fn entry(&mut self, e: Entry<'_>) -> Result<(), VisitError> {
         if self.stop.load(Ordering::Relaxed) {
             return Err("loading stopped".into());
@@ -153,7 +151,11 @@ impl RdbVisitor for Loader<'_> {
                 let mut z = ZSet::new();
                 for (m, score) in members.iter() {
                     if score.is_nan() {
-                        return Err(format!("sorted set key at offset {} has a NaN score", e.offset).into());
+                        return Err(format!(
+                            "sorted set key at offset {} has a NaN score",
+                            e.offset
+                        )
+                        .into());
                     }
                     z.insert(bytes(&m, buf), score);
                 }
@@ -180,13 +182,16 @@ pub(crate) struct Loaded {
     pub expired: u64,
     /// Bytes read past the end of the RDB.
     pub rest: Vec<u8>,
-    /// `repl-id` / `repl-offset` AUX fields, if present.
-    pub repl: Option<(ReplId, u64)>,
 }
 
 /// Loads one RDB from `input` into the keyspace (which the caller emptied). Stops with
 /// an error when `stop` is set.
-pub(crate) fn load(sh: &Shared, input: &mut dyn Read, stop: &AtomicBool, keep_expired: bool) -> Result<Loaded, String> {
+pub(crate) fn load(
+    sh: &Shared,
+    input: &mut dyn Read,
+    stop: &AtomicBool,
+    keep_expired: bool,
+) -> Result<Loaded, String> {
     let mut loader = Loader {
         sh,
         now_ms: sh.clock.now_ms(),
@@ -195,14 +200,19 @@ pub(crate) fn load(sh: &Shared, input: &mut dyn Read, stop: &AtomicBool, keep_ex
         expired: 0,
         stop,
         scratch: Vec::new(),
-        repl_id: None,
-        repl_offset: None,
     };
     let verify = sh.config.get_bool("rdbchecksum");
-    let (_, rest) = read_from(input, &mut loader, &ReadOptions { verify_checksum: verify }).map_err(|e| e.to_string())?;
-    let repl = match (loader.repl_id, loader.repl_offset) {
-        (Some(id), Some(off)) => Some((id, off)),
-        _ => None,
-    };
-    Ok(Loaded { keys: loader.loaded, expired: loader.expired, rest, repl })
+    let (_, rest) = read_from(
+        input,
+        &mut loader,
+        &ReadOptions {
+            verify_checksum: verify,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(Loaded {
+        keys: loader.loaded,
+        expired: loader.expired,
+        rest,
+    })
 }

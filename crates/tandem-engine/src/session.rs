@@ -3,7 +3,7 @@
 //! server's connections, an embedding application) owns one per client.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -45,10 +45,11 @@ pub struct ClientHandle {
     pub(crate) name: Mutex<Option<Vec<u8>>>,
     pub(crate) db: AtomicUsize,
     pub(crate) last_cmd_ms: AtomicU64,
-    /// Index in the command table of the last command (`usize::MAX` = none).
-    pub(crate) last_cmd: AtomicUsize,
+    /// Name of the last command (`config|get` for subcommands), for CLIENT LIST.
+    pub(crate) last_cmd: Mutex<&'static str>,
     pub(crate) killed: AtomicBool,
     pub(crate) kind: AtomicU8,
+    /// Channel subscriptions (`sub=`; patterns and shard channels are in `meta`).
     pub(crate) sub_count: AtomicUsize,
     pub(crate) in_multi: AtomicBool,
     pub(crate) blocked: AtomicBool,
@@ -60,6 +61,47 @@ pub struct ClientHandle {
     /// Set when a key this client blocks on may be ready.
     pub(crate) ready: AtomicBool,
     pub(crate) notifier: Option<Arc<dyn Notify>>,
+    /// Further introspection state (CLIENT LIST fields, MONITOR, CLIENT UNBLOCK).
+    pub(crate) meta: ClientMeta,
+}
+
+/// What `CLIENT UNBLOCK` asked of a blocked client.
+pub(crate) const UNBLOCK_NONE: u8 = 0;
+/// Answer the blocked command as if it timed out.
+pub(crate) const UNBLOCK_TIMEOUT: u8 = 1;
+/// Answer the blocked command with `-UNBLOCKED`.
+pub(crate) const UNBLOCK_ERROR: u8 = 2;
+
+/// Per-client state other clients read (CLIENT LIST, CLIENT KILL) or set (CLIENT UNBLOCK).
+pub(crate) struct ClientMeta {
+    /// Pattern subscriptions (`psub=`).
+    pub(crate) psub_count: AtomicUsize,
+    /// Shard channel subscriptions (`ssub=`).
+    pub(crate) ssub_count: AtomicUsize,
+    /// The connection's file descriptor, -1 if none.
+    pub(crate) fd: AtomicI64,
+    /// `CLIENT NO-EVICT on`.
+    pub(crate) no_evict: AtomicBool,
+    /// In MONITOR mode.
+    pub(crate) monitor: AtomicBool,
+    /// A pending `CLIENT UNBLOCK` (`UNBLOCK_*`).
+    pub(crate) unblock: AtomicU8,
+    /// Commands queued in MULTI (`multi=`).
+    pub(crate) multi_len: AtomicUsize,
+}
+
+impl Default for ClientMeta {
+    fn default() -> Self {
+        ClientMeta {
+            psub_count: AtomicUsize::new(0),
+            ssub_count: AtomicUsize::new(0),
+            fd: AtomicI64::new(-1),
+            no_evict: AtomicBool::new(false),
+            monitor: AtomicBool::new(false),
+            unblock: AtomicU8::new(UNBLOCK_NONE),
+            multi_len: AtomicUsize::new(0),
+        }
+    }
 }
 
 impl ClientHandle {
@@ -97,13 +139,17 @@ impl ClientHandle {
     }
 
     /// Name of the last command the client ran (`CLIENT LIST cmd=`), `NULL` if none.
-    pub fn last_command(&self, table: &crate::CommandTable) -> &'static str {
-        table.by_index(self.last_cmd.load(Ordering::Relaxed)).map_or("NULL", |s| s.name)
+    pub fn last_command(&self) -> &'static str {
+        *self.last_cmd.lock()
     }
     /// Records that a command ran now.
-    pub(crate) fn touch(&self, now_ms: u64, cmd: usize) {
+    pub(crate) fn touch(&self, now_ms: u64, cmd: &'static str) {
         self.last_cmd_ms.store(now_ms, Ordering::Relaxed);
-        self.last_cmd.store(cmd, Ordering::Relaxed);
+        *self.last_cmd.lock() = cmd;
+    }
+    /// Records the file descriptor of the client's connection (`fd=` of CLIENT LIST).
+    pub fn set_fd(&self, fd: i64) {
+        self.meta.fd.store(fd, Ordering::Relaxed);
     }
 }
 
@@ -154,6 +200,7 @@ pub struct Session {
     pub(crate) watch_flag: WatchFlag,
     pub(crate) channels: BTreeSet<Box<[u8]>>,
     pub(crate) patterns: BTreeSet<Box<[u8]>>,
+    pub(crate) shard_channels: BTreeSet<Box<[u8]>>,
     pub(crate) blocked: Option<Blocked>,
     pub(crate) keybuf: Vec<(usize, usize)>,
     pub(crate) shard_ids: Vec<usize>,
@@ -166,6 +213,12 @@ pub struct Session {
     pub(crate) last_write_offset: u64,
     /// Replies are discarded (the master link of a replica, `CLIENT REPLY OFF`).
     pub suppress_replies: bool,
+    /// `CLIENT REPLY SKIP`: the next command's reply is discarded.
+    pub(crate) skip_next_reply: bool,
+    /// A blocked command is being run again (not shown again by MONITOR).
+    pub(crate) reprocessing: bool,
+    /// The running command is not shown to MONITOR (an admin subcommand).
+    pub(crate) skip_monitor: bool,
 }
 
 impl Session {
@@ -188,14 +241,16 @@ impl Session {
     }
     /// After [`crate::Flow::Replica`]: what the replica asked for and told us. The
     /// connection must then be given to [`crate::Shared::attach_replica`].
-    pub fn take_sync_request(&mut self) -> Option<(crate::repl::SyncRequest, crate::repl::ReplicaHello)> {
+    pub fn take_sync_request(
+        &mut self,
+    ) -> Option<(crate::repl::SyncRequest, crate::repl::ReplicaHello)> {
         let req = self.sync_request.take()?;
         Some((req, std::mem::take(&mut self.repl_hello)))
     }
 
     /// Whether the session is subscribed to anything.
     pub fn is_subscriber(&self) -> bool {
-        !self.channels.is_empty() || !self.patterns.is_empty()
+        !self.channels.is_empty() || !self.patterns.is_empty() || !self.shard_channels.is_empty()
     }
     /// Whether the session is inside MULTI.
     pub fn in_multi(&self) -> bool {

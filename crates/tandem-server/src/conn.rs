@@ -62,7 +62,10 @@ impl Exec {
 
     /// Whether it may execute requests now.
     pub fn runnable(&self) -> bool {
-        !self.close_after_reply && self.shutdown.is_none() && !self.handoff && !self.sess.is_blocked()
+        !self.close_after_reply
+            && self.shutdown.is_none()
+            && !self.handoff
+            && !self.sess.is_blocked()
     }
 
     /// After [`Exec::process`] stopped at the unfinished request `pending`: how many

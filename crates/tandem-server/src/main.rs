@@ -185,7 +185,12 @@ impl tandem_engine::LogSink for EngineLog {
 
 /// The `replicaof` directive, if set: `host port`.
 fn engine_replicaof(server: &net::Server) -> Option<(String, u16)> {
-    let v = server.engine().shared().config.get("replicaof").unwrap_or_default();
+    let v = server
+        .engine()
+        .shared()
+        .config
+        .get("replicaof")
+        .unwrap_or_default();
     let mut w = v.split_whitespace();
     let host = w.next()?.to_string();
     let port = w.next()?.parse().ok()?;
@@ -289,8 +294,14 @@ fn main() {
         .info_providers
         .write()
         .push(std::sync::Arc::new(ServerInfo { port }));
-    engine.shared().set_log_sink(Some(std::sync::Arc::new(EngineLog)));
-    engine.shared().repl.listening_port.store(u64::from(port), std::sync::atomic::Ordering::Relaxed);
+    engine
+        .shared()
+        .set_log_sink(Some(std::sync::Arc::new(EngineLog)));
+    engine
+        .shared()
+        .repl
+        .listening_port
+        .store(u64::from(port), std::sync::atomic::Ordering::Relaxed);
     let listeners = listen(&engine.shared().config, port);
     let server = match net::Server::new(engine, listeners, io_threads) {
         Ok(s) => s,

@@ -717,7 +717,9 @@ impl EventLoop {
 
     fn want_write(&mut self, token: usize) {
         if let Some(Some(c)) = self.conns.get_mut(token) {
-            if !c.in_write_list && (c.ex.pending_output() > 0 || c.ex.close_after_reply || c.ex.handoff) {
+            if !c.in_write_list
+                && (c.ex.pending_output() > 0 || c.ex.close_after_reply || c.ex.handoff)
+            {
                 c.in_write_list = true;
                 self.write_list.push(token);
             }
@@ -793,7 +795,9 @@ impl EventLoop {
                 return;
             }
         };
-        self.engine.shared().attach_replica(link, c.ex.sess, req, hello);
+        self.engine
+            .shared()
+            .attach_replica(link, c.ex.sess, req, hello);
     }
 
     fn close(&mut self, token: usize) {

@@ -210,6 +210,7 @@ fn reset(c: &mut Call<'_, '_>) -> CmdResult {
     super::multi::discard_transaction(c);
     super::multi::unwatch_all(c);
     super::pubsub::unsubscribe_all(c);
+    super::server::reset_client(c);
     c.sess.db = 0;
     c.sess.handle.db.store(0, Ordering::Relaxed);
     c.sess.proto = Proto::Resp2;

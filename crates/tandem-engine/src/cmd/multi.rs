@@ -181,7 +181,10 @@ fn exec(c: &mut Call<'_, '_>) -> CmdResult {
         let before = effects.len();
         let mut cmd_effects = Vec::new();
         let db_before = c.sess.db;
-        let f = sh.run(c.sess, idx, spec,
+        let f = sh.run(
+            c.sess,
+            idx,
+            spec,
             &refs,
             out,
             &mut guard,

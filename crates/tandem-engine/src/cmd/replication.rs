@@ -11,17 +11,59 @@ use crate::ClientKind;
 
 /// This family's commands.
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "replconf", arity: -1, flags: ADMIN | LOADING | STALE, keys: Keys::None, run: replconf },
-    CommandSpec { name: "psync", arity: -3, flags: ADMIN | NO_MULTI, keys: Keys::None, run: psync },
-    CommandSpec { name: "sync", arity: 1, flags: ADMIN | NO_MULTI, keys: Keys::None, run: psync },
-    CommandSpec { name: "replicaof", arity: 3, flags: ADMIN | STALE, keys: Keys::None, run: replicaof },
-    CommandSpec { name: "slaveof", arity: 3, flags: ADMIN | STALE, keys: Keys::None, run: replicaof },
-    CommandSpec { name: "role", arity: 1, flags: LOADING | STALE | FAST, keys: Keys::None, run: role },
-    CommandSpec { name: "wait", arity: 3, flags: 0, keys: Keys::None, run: wait },
+    CommandSpec {
+        name: "replconf",
+        arity: -1,
+        flags: ADMIN | LOADING | STALE,
+        keys: Keys::None,
+        run: replconf,
+    },
+    CommandSpec {
+        name: "psync",
+        arity: -3,
+        flags: ADMIN | NO_MULTI,
+        keys: Keys::None,
+        run: psync,
+    },
+    CommandSpec {
+        name: "sync",
+        arity: 1,
+        flags: ADMIN | NO_MULTI,
+        keys: Keys::None,
+        run: psync,
+    },
+    CommandSpec {
+        name: "replicaof",
+        arity: 3,
+        flags: ADMIN | STALE,
+        keys: Keys::None,
+        run: replicaof,
+    },
+    CommandSpec {
+        name: "slaveof",
+        arity: 3,
+        flags: ADMIN | STALE,
+        keys: Keys::None,
+        run: replicaof,
+    },
+    CommandSpec {
+        name: "role",
+        arity: 1,
+        flags: LOADING | STALE | FAST,
+        keys: Keys::None,
+        run: role,
+    },
+    CommandSpec {
+        name: "wait",
+        arity: 3,
+        flags: 0,
+        keys: Keys::None,
+        run: wait,
+    },
 ];
 
 fn replconf(c: &mut Call<'_, '_>) -> CmdResult {
-    if c.argc() % 2 == 0 {
+    if c.argc().is_multiple_of(2) {
         return Err(SYNTAX);
     }
     let mut i = 1;
@@ -58,7 +100,10 @@ fn replconf(c: &mut Call<'_, '_>) -> CmdResult {
         } else if opt.eq_ignore_ascii_case(b"rdb-filter-only") {
             // Only "functions" filtering exists; tandem has no functions, so nothing to drop.
         } else {
-            return Err(CmdError::msg(format!("ERR Unrecognized REPLCONF option: {}", String::from_utf8_lossy(opt))));
+            return Err(CmdError::msg(format!(
+                "ERR Unrecognized REPLCONF option: {}",
+                String::from_utf8_lossy(opt)
+            )));
         }
         i += 2;
     }
@@ -72,16 +117,25 @@ fn psync(c: &mut Call<'_, '_>) -> CmdResult {
     }
     if let Some(m) = c.engine.master() {
         if m.state() != LinkState::Connected {
-            return Err(CmdError::fixed("NOMASTERLINK Can't SYNC while not connected with my master"));
+            return Err(CmdError::fixed(
+                "NOMASTERLINK Can't SYNC while not connected with my master",
+            ));
         }
     }
     let legacy = c.is(0, "sync");
     let (replid, offset) = if legacy {
         (b"?".to_vec(), -1)
     } else {
-        (c.argv[1].to_vec(), tandem_resp::parse_i64(c.argv[2]).unwrap_or(-1))
+        (
+            c.argv[1].to_vec(),
+            tandem_resp::parse_i64(c.argv[2]).unwrap_or(-1),
+        )
     };
-    c.sess.sync_request = Some(SyncRequest { legacy, replid, offset });
+    c.sess.sync_request = Some(SyncRequest {
+        legacy,
+        replid,
+        offset,
+    });
     c.flow = Flow::Replica;
     Ok(())
 }
@@ -91,13 +145,21 @@ fn replicaof(c: &mut Call<'_, '_>) -> CmdResult {
         if c.engine.master().is_some() {
             c.engine.arc().promote();
             let h = c.sess.handle();
-            c.engine.log(crate::Level::Notice, &format!("MASTER MODE enabled (user request from 'id={} addr={}')", h.id, h.addr));
+            c.engine.log(
+                crate::Level::Notice,
+                &format!(
+                    "MASTER MODE enabled (user request from 'id={} addr={}')",
+                    h.id, h.addr
+                ),
+            );
         }
         c.out.ok();
         return Ok(());
     }
     if c.sess.handle().kind() == ClientKind::Replica {
-        return Err(CmdError::fixed("ERR Command is not valid when client is a replica."));
+        return Err(CmdError::fixed(
+            "ERR Command is not valid when client is a replica.",
+        ));
     }
     let port = tandem_resp::parse_i64(c.argv[2])
         .filter(|p| (0..=65535).contains(p))
@@ -112,7 +174,13 @@ fn replicaof(c: &mut Call<'_, '_>) -> CmdResult {
         return Ok(());
     }
     let h = c.sess.handle();
-    c.engine.log(crate::Level::Notice, &format!("REPLICAOF {host}:{port} enabled (user request from 'id={} addr={}')", h.id, h.addr));
+    c.engine.log(
+        crate::Level::Notice,
+        &format!(
+            "REPLICAOF {host}:{port} enabled (user request from 'id={} addr={}')",
+            h.id, h.addr
+        ),
+    );
     c.out.ok();
     Ok(())
 }
@@ -121,7 +189,13 @@ fn role(c: &mut Call<'_, '_>) -> CmdResult {
     let log = &c.engine.repl.log;
     match c.engine.master() {
         None => {
-            let online: Vec<_> = c.engine.repl.replicas().into_iter().filter(|r| r.state() == ReplicaState::Online).collect();
+            let online: Vec<_> = c
+                .engine
+                .repl
+                .replicas()
+                .into_iter()
+                .filter(|r| r.state() == ReplicaState::Online)
+                .collect();
             c.out.array(3);
             c.out.bulk(b"master");
             c.out.int(log.offset() as i64);
@@ -130,7 +204,8 @@ fn role(c: &mut Call<'_, '_>) -> CmdResult {
                 c.out.array(3);
                 c.out.bulk(r.ip.as_bytes());
                 c.out.bulk(r.port.to_string().as_bytes());
-                c.out.bulk(r.ack_offset.load(Ordering::Relaxed).to_string().as_bytes());
+                c.out
+                    .bulk(r.ack_offset.load(Ordering::Relaxed).to_string().as_bytes());
             }
         }
         Some(m) => {
@@ -140,7 +215,11 @@ fn role(c: &mut Call<'_, '_>) -> CmdResult {
             c.out.bulk(m.host.as_bytes());
             c.out.int(i64::from(m.port));
             c.out.bulk(state.name().as_bytes());
-            c.out.int(if state == LinkState::Connected { log.offset() as i64 } else { -1 });
+            c.out.int(if state == LinkState::Connected {
+                log.offset() as i64
+            } else {
+                -1
+            });
         }
     }
     Ok(())
@@ -153,7 +232,9 @@ fn wait(c: &mut Call<'_, '_>) -> CmdResult {
         ));
     }
     let n = c.int_arg(1)?;
-    let timeout = tandem_resp::parse_i64(c.argv[2]).ok_or(CmdError::fixed("ERR timeout is not an integer or out of range"))?;
+    let timeout = tandem_resp::parse_i64(c.argv[2]).ok_or(CmdError::fixed(
+        "ERR timeout is not an integer or out of range",
+    ))?;
     if timeout < 0 {
         return Err(CmdError::fixed("ERR timeout is negative"));
     }
@@ -164,6 +245,17 @@ fn wait(c: &mut Call<'_, '_>) -> CmdResult {
         return Ok(());
     }
     c.engine.request_acks();
-    let deadline = if timeout == 0 { None } else { Some(c.now_ms + timeout as u64) };
-    c.block_on(BlockKind::Wait { offset: target, replicas: n.max(0) as usize }, Vec::new(), deadline)
+    let deadline = if timeout == 0 {
+        None
+    } else {
+        Some(c.now_ms + timeout as u64)
+    };
+    c.block_on(
+        BlockKind::Wait {
+            offset: target,
+            replicas: n.max(0) as usize,
+        },
+        Vec::new(),
+        deadline,
+    )
 }

@@ -1288,11 +1288,12 @@ pub(crate) mod test_util {
     pub struct Capture(Mutex<Vec<(usize, Vec<u8>)>>);
 
     impl Propagator for Capture {
-        fn propagate(&self, db: usize, cmds: &[u8]) {
+        fn propagate(&self, db: usize, cmds: &[u8]) -> u64 {
             self.0
                 .lock()
                 .expect("capture lock")
                 .push((db, cmds.to_vec()));
+            0
         }
     }
 

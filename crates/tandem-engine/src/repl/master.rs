@@ -16,19 +16,30 @@ use crate::{Level, Session, Shared};
 
 /// Parses `client-output-buffer-limit`'s replica class (`slave`/`replica`).
 pub(crate) fn replica_limit(sh: &Shared) -> ReaderLimit {
-    let v = sh.config.get("client-output-buffer-limit").unwrap_or_default();
+    let v = sh
+        .config
+        .get("client-output-buffer-limit")
+        .unwrap_or_default();
     let words: Vec<&str> = v.split_whitespace().collect();
     for w in words.chunks(4) {
         if w.len() == 4 && (w[0] == "slave" || w[0] == "replica") {
             let n = |s: &str| crate::config::parse_memory(s).unwrap_or(0);
-            return ReaderLimit { hard: n(w[1]), soft: n(w[2]), soft_seconds: w[3].parse().unwrap_or(0) };
+            return ReaderLimit {
+                hard: n(w[1]),
+                soft: n(w[2]),
+                soft_seconds: w[3].parse().unwrap_or(0),
+            };
         }
     }
     ReaderLimit::REPLICA_DEFAULT
 }
 
 /// Writes chunks with one `write` per batch.
-fn send_chunks(link: &mut dyn Link, chunks: &mut Vec<Bytes>, scratch: &mut Vec<u8>) -> io::Result<usize> {
+fn send_chunks(
+    link: &mut dyn Link,
+    chunks: &mut Vec<Bytes>,
+    scratch: &mut Vec<u8>,
+) -> io::Result<usize> {
     let total: usize = chunks.iter().map(Bytes::len).sum();
     if chunks.len() == 1 {
         link.write_all(&chunks[0])?;
@@ -47,7 +58,13 @@ impl Shared {
     /// Takes over a connection that asked for PSYNC/SYNC and serves it as a replica,
     /// on its own threads. `pending` holds bytes already read from the link after the
     /// PSYNC command (normally none).
-    pub fn attach_replica(self: &Arc<Self>, link: Box<dyn Link>, sess: Session, req: SyncRequest, hello: ReplicaHello) {
+    pub fn attach_replica(
+        self: &Arc<Self>,
+        link: Box<dyn Link>,
+        sess: Session,
+        req: SyncRequest,
+        hello: ReplicaHello,
+    ) {
         let sh = self.clone();
         let id = sess.id();
         let name = format!("repl-send-{id}");
@@ -55,13 +72,25 @@ impl Shared {
             sh.serve_replica(link, sess, req, hello);
         });
         if let Err(e) = spawned {
-            self.log(Level::Warning, &format!("Can't start a replication thread: {e}"));
+            self.log(
+                Level::Warning,
+                &format!("Can't start a replication thread: {e}"),
+            );
         }
     }
 
-    fn serve_replica(self: &Arc<Self>, mut link: Box<dyn Link>, sess: Session, req: SyncRequest, hello: ReplicaHello) {
+    fn serve_replica(
+        self: &Arc<Self>,
+        mut link: Box<dyn Link>,
+        sess: Session,
+        req: SyncRequest,
+        hello: ReplicaHello,
+    ) {
         let peer = link.peer();
-        let peer_ip = peer.rsplit_once(':').map(|(ip, _)| ip.trim_matches(['[', ']']).to_string()).unwrap_or_default();
+        let peer_ip = peer
+            .rsplit_once(':')
+            .map(|(ip, _)| ip.trim_matches(['[', ']']).to_string())
+            .unwrap_or_default();
         let handle = Arc::new(ReplicaHandle {
             id: sess.id(),
             ip: hello.ip.clone().unwrap_or(peer_ip),
@@ -81,14 +110,21 @@ impl Shared {
         }
         let result = self.feed_replica(&mut link, &handle, &req, &hello, &label);
         match result {
-            Ok(()) => self.log(Level::Notice, &format!("Connection with replica {label} lost.")),
-            Err(e) => self.log(Level::Warning, &format!("Connection with replica {label} lost: {e}")),
+            Ok(()) => self.log(
+                Level::Notice,
+                &format!("Connection with replica {label} lost."),
+            ),
+            Err(e) => self.log(
+                Level::Warning,
+                &format!("Connection with replica {label} lost: {e}"),
+            ),
         }
         handle.disconnect();
         let _ = link.shutdown();
         repl.replicas.lock().retain(|r| r.id != handle.id);
         if repl.replicas.lock().is_empty() {
-            repl.no_replicas_since.store(self.clock.now_ms(), Ordering::Relaxed);
+            repl.no_replicas_since
+                .store(self.clock.now_ms(), Ordering::Relaxed);
         }
         drop(sess);
     }
@@ -109,11 +145,21 @@ impl Shared {
             log.activate();
             self.enable_log_propagation();
         }
-        let psync = if req.legacy || hello.rdb_only { None } else { Some(log.psync(&req.replid, req.offset)) };
+        let psync = if req.legacy || hello.rdb_only {
+            None
+        } else {
+            Some(log.psync(&req.replid, req.offset))
+        };
         let reader: Reader = match psync {
             Some(Psync::Continue { pos }) => {
-                let reader = log.reader(pos, limit).map_err(|e| io::Error::other(e.to_string()))?;
-                let line = if hello.capa_psync2 { format!("+CONTINUE {}\r\n", log.replid()) } else { "+CONTINUE\r\n".to_string() };
+                let reader = log
+                    .reader(pos, limit)
+                    .map_err(|e| io::Error::other(e.to_string()))?;
+                let line = if hello.capa_psync2 {
+                    format!("+CONTINUE {}\r\n", log.replid())
+                } else {
+                    "+CONTINUE\r\n".to_string()
+                };
                 link.write_all(line.as_bytes())?;
                 repl.stats.sync_partial_ok.fetch_add(1, Ordering::Relaxed);
                 self.log(
@@ -132,11 +178,20 @@ impl Shared {
                 if let Some(Psync::Full { reason }) = &other {
                     if req.replid != b"?" {
                         repl.stats.sync_partial_err.fetch_add(1, Ordering::Relaxed);
-                        self.log(Level::Notice, &format!("Partial resynchronization not accepted: {reason}"));
+                        self.log(
+                            Level::Notice,
+                            &format!("Partial resynchronization not accepted: {reason}"),
+                        );
                     }
                 }
-                self.log(Level::Notice, &format!("Replica {label} asks for synchronization"));
-                self.log(Level::Notice, &format!("Full resync requested by replica {label}"));
+                self.log(
+                    Level::Notice,
+                    &format!("Replica {label} asks for synchronization"),
+                );
+                self.log(
+                    Level::Notice,
+                    &format!("Full resync requested by replica {label}"),
+                );
                 repl.stats.sync_full.fetch_add(1, Ordering::Relaxed);
                 self.full_sync(link, handle, req, hello, label, limit)?
             }
@@ -161,7 +216,11 @@ impl Shared {
         let log = self.repl.log.clone();
         let diskless = hello.capa_eof && self.config.get_bool("repl-diskless-sync") && !req.legacy;
         // A replica waiting for the snapshot gets a newline every second, as from Redis.
-        let delay = if diskless { self.config.get_i64("repl-diskless-sync-delay").max(0) as u64 } else { 0 };
+        let delay = if diskless {
+            self.config.get_i64("repl-diskless-sync-delay").max(0) as u64
+        } else {
+            0
+        };
         let wait_until = Instant::now() + Duration::from_secs(delay);
         let mut last_nl = Instant::now();
         let begun = loop {
@@ -175,7 +234,9 @@ impl Shared {
                 }
             }
             if handle.stop.load(Ordering::Acquire) {
-                return Err(io::Error::other("replica dropped while waiting for the snapshot"));
+                return Err(io::Error::other(
+                    "replica dropped while waiting for the snapshot",
+                ));
             }
             if last_nl.elapsed() >= Duration::from_secs(1) {
                 link.write_all(b"\n")?;
@@ -197,7 +258,11 @@ impl Shared {
                 if diskless { "replicas sockets" } else { "disk" }
             ),
         );
-        let aux = crate::rdb::Aux { repl_id: Some(log.replid()), repl_offset: offset, repl_stream_db: 0 };
+        let aux = crate::rdb::Aux {
+            repl_id: Some(log.replid()),
+            repl_offset: offset,
+            repl_stream_db: 0,
+        };
         let compress = self.config.get_bool("rdbcompression");
         let sent = if diskless {
             let mark = tandem_log::ReplId::random();
@@ -209,7 +274,11 @@ impl Shared {
             n
         } else {
             // Disk target: the snapshot goes to a file first, then `$<len>` + file.
-            let path = std::path::PathBuf::from(format!("temp-sync-{}-{}.rdb", std::process::id(), handle.id));
+            let path = std::path::PathBuf::from(format!(
+                "temp-sync-{}-{}.rdb",
+                std::process::id(),
+                handle.id
+            ));
             let result = (|| {
                 let file = std::fs::File::create(&path)?;
                 let mut w = io::BufWriter::with_capacity(256 * 1024, file);
@@ -226,7 +295,10 @@ impl Shared {
             result?
         };
         drop(snap);
-        self.repl.stats.net_repl_output.fetch_add(sent, Ordering::Relaxed);
+        self.repl
+            .stats
+            .net_repl_output
+            .fetch_add(sent, Ordering::Relaxed);
         self.log(
             Level::Notice,
             &format!(
@@ -257,7 +329,12 @@ impl Shared {
                 return Err(io::Error::other("replica dropped"));
             }
             match link.read(&mut chunk) {
-                Ok(0) => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "replica closed the link")),
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "replica closed the link",
+                    ))
+                }
                 Ok(n) => {
                     buf.extend_from_slice(&chunk[..n]);
                     last_io = Instant::now();
@@ -266,20 +343,33 @@ impl Shared {
                 Err(e) => return Err(e),
             }
             if last_io.elapsed() > timeout {
-                return Err(io::Error::new(io::ErrorKind::TimedOut, "timeout waiting for the replica's first ACK"));
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "timeout waiting for the replica's first ACK",
+                ));
             }
             loop {
-                let limits = RequestLimits { from_master: true, ..RequestLimits::default() };
-                let Ok(Some(r)) = parser.parse(&buf, &limits) else { break };
+                let limits = RequestLimits {
+                    from_master: true,
+                    ..RequestLimits::default()
+                };
+                let Ok(Some(r)) = parser.parse(&buf, &limits) else {
+                    break;
+                };
                 let used = r.consumed();
-                let ack = if r.len() >= 3 && r.arg(0).eq_ignore_ascii_case(b"replconf") && r.arg(1).eq_ignore_ascii_case(b"ack") {
+                let ack = if r.len() >= 3
+                    && r.arg(0).eq_ignore_ascii_case(b"replconf")
+                    && r.arg(1).eq_ignore_ascii_case(b"ack")
+                {
                     tandem_resp::parse_i64(r.arg(2))
                 } else {
                     None
                 };
                 buf.drain(..used);
                 if let Some(off) = ack {
-                    handle.ack_offset.store(off.max(0) as u64, Ordering::Release);
+                    handle
+                        .ack_offset
+                        .store(off.max(0) as u64, Ordering::Release);
                     handle.ack_ms.store(self.clock.now_ms(), Ordering::Relaxed);
                     return Ok(());
                 }
@@ -288,11 +378,19 @@ impl Shared {
     }
 
     /// Streams the log to the replica and reads its ACKs, until the link ends.
-    fn stream_to_replica(self: &Arc<Self>, link: &mut Box<dyn Link>, handle: &Arc<ReplicaHandle>, reader: Reader, label: &str) -> io::Result<()> {
+    fn stream_to_replica(
+        self: &Arc<Self>,
+        link: &mut Box<dyn Link>,
+        handle: &Arc<ReplicaHandle>,
+        reader: Reader,
+        label: &str,
+    ) -> io::Result<()> {
         let mut rlink = link.try_clone_link()?;
         let sh = self.clone();
         let h = handle.clone();
-        let recv = std::thread::Builder::new().name(format!("repl-recv-{}", handle.id)).spawn(move || sh.read_acks(&mut rlink, &h))?;
+        let recv = std::thread::Builder::new()
+            .name(format!("repl-recv-{}", handle.id))
+            .spawn(move || sh.read_acks(&mut rlink, &h))?;
         let mut chunks = Vec::new();
         let mut scratch = Vec::new();
         let result = loop {
@@ -305,7 +403,10 @@ impl Shared {
                 }
                 Ok(_) => match send_chunks(&mut **link, &mut chunks, &mut scratch) {
                     Ok(n) => {
-                        self.repl.stats.net_repl_output.fetch_add(n as u64, Ordering::Relaxed);
+                        self.repl
+                            .stats
+                            .net_repl_output
+                            .fetch_add(n as u64, Ordering::Relaxed);
                     }
                     Err(e) => break Err(e),
                 },
@@ -319,7 +420,9 @@ impl Shared {
                     );
                     break Err(io::Error::other("output buffer limit reached"));
                 }
-                Err(ReadError::Gone) => break Err(io::Error::other("our replication history changed")),
+                Err(ReadError::Gone) => {
+                    break Err(io::Error::other("our replication history changed"))
+                }
             }
         };
         handle.disconnect();
@@ -342,12 +445,20 @@ impl Shared {
             }
             let mut acked = false;
             loop {
-                let limits = RequestLimits { from_master: true, ..RequestLimits::default() };
+                let limits = RequestLimits {
+                    from_master: true,
+                    ..RequestLimits::default()
+                };
                 let used = match parser.parse(&buf, &limits) {
                     Ok(Some(r)) => {
-                        if r.len() >= 3 && r.arg(0).eq_ignore_ascii_case(b"replconf") && r.arg(1).eq_ignore_ascii_case(b"ack") {
+                        if r.len() >= 3
+                            && r.arg(0).eq_ignore_ascii_case(b"replconf")
+                            && r.arg(1).eq_ignore_ascii_case(b"ack")
+                        {
                             if let Some(off) = tandem_resp::parse_i64(r.arg(2)) {
-                                handle.ack_offset.fetch_max(off.max(0) as u64, Ordering::AcqRel);
+                                handle
+                                    .ack_offset
+                                    .fetch_max(off.max(0) as u64, Ordering::AcqRel);
                                 acked = true;
                             }
                         }

@@ -213,7 +213,9 @@ impl Replication {
         self.replicas
             .lock()
             .iter()
-            .filter(|r| r.state() == ReplicaState::Online && r.ack_offset.load(Ordering::Acquire) >= offset)
+            .filter(|r| {
+                r.state() == ReplicaState::Online && r.ack_offset.load(Ordering::Acquire) >= offset
+            })
             .count()
     }
 }
@@ -256,7 +258,11 @@ impl crate::InfoProvider for ReplInfo {
                     Some(m) => {
                         let state = m.state();
                         let up = state == replica::LinkState::Connected;
-                        let last_io = if up { (now.saturating_sub(m.last_io_ms.load(Ordering::Relaxed)) / 1000) as i64 } else { -1 };
+                        let last_io = if up {
+                            (now.saturating_sub(m.last_io_ms.load(Ordering::Relaxed)) / 1000) as i64
+                        } else {
+                            -1
+                        };
                         let offset = if li.active { li.offset } else { 1 };
                         let _ = write!(
                             o,
@@ -273,7 +279,11 @@ impl crate::InfoProvider for ReplInfo {
                             let total = m.sync_total.load(Ordering::Relaxed);
                             let read = m.sync_read.load(Ordering::Relaxed);
                             let left = total.saturating_sub(read);
-                            let perc = if total > 0 { read as f64 * 100.0 / total as f64 } else { 0.0 };
+                            let perc = if total > 0 {
+                                read as f64 * 100.0 / total as f64
+                            } else {
+                                0.0
+                            };
                             let _ = write!(
                                 o,
                                 "master_sync_total_bytes:{total}\r\nmaster_sync_read_bytes:{read}\r\nmaster_sync_left_bytes:{left}\r\nmaster_sync_perc:{perc:.2}\r\nmaster_sync_last_io_seconds_ago:0\r\n"
@@ -281,7 +291,11 @@ impl crate::InfoProvider for ReplInfo {
                         }
                         if !up {
                             let since = m.down_since_ms.load(Ordering::Relaxed);
-                            let secs = if since == 0 { -1 } else { (now.saturating_sub(since) / 1000) as i64 };
+                            let secs = if since == 0 {
+                                -1
+                            } else {
+                                (now.saturating_sub(since) / 1000) as i64
+                            };
                             let _ = write!(o, "master_link_down_since_seconds:{secs}\r\n");
                         }
                         let _ = write!(
@@ -298,11 +312,19 @@ impl crate::InfoProvider for ReplInfo {
                 let min = sh.config.get_i64("min-replicas-to-write");
                 let lag = sh.config.get_i64("min-replicas-max-lag");
                 if min > 0 && lag > 0 {
-                    let _ = write!(o, "min_slaves_good_slaves:{}\r\n", repl.good_replicas(now, lag as u64));
+                    let _ = write!(
+                        o,
+                        "min_slaves_good_slaves:{}\r\n",
+                        repl.good_replicas(now, lag as u64)
+                    );
                 }
                 for (i, r) in replicas.iter().enumerate() {
                     let state = r.state();
-                    let lag = if state == ReplicaState::Online { now.saturating_sub(r.ack_ms.load(Ordering::Relaxed)) / 1000 } else { 0 };
+                    let lag = if state == ReplicaState::Online {
+                        now.saturating_sub(r.ack_ms.load(Ordering::Relaxed)) / 1000
+                    } else {
+                        0
+                    };
                     let _ = write!(
                         o,
                         "slave{i}:ip={},port={},state={},offset={},lag={lag}\r\n",
@@ -347,18 +369,38 @@ impl crate::Shared {
         }
         let timeout = self.config.get_i64("repl-timeout").max(1) as u64 * 1000;
         for r in &replicas {
-            if r.state() == ReplicaState::Online && now.saturating_sub(r.ack_ms.load(Ordering::Relaxed)) > timeout {
-                self.log(crate::Level::Warning, &format!("Disconnecting timedout replica (streaming sync): {}:{}", r.ip, r.port));
+            if r.state() == ReplicaState::Online
+                && now.saturating_sub(r.ack_ms.load(Ordering::Relaxed)) > timeout
+            {
+                self.log(
+                    crate::Level::Warning,
+                    &format!(
+                        "Disconnecting timedout replica (streaming sync): {}:{}",
+                        r.ip, r.port
+                    ),
+                );
                 r.disconnect();
             }
         }
         let ttl = self.config.get_i64("repl-backlog-ttl").max(0) as u64 * 1000;
         let since = repl.no_replicas_since.load(Ordering::Relaxed);
-        if ttl > 0 && replicas.is_empty() && self.master().is_none() && since != 0 && now.saturating_sub(since) > ttl && repl.log.is_active() {
+        if ttl > 0
+            && replicas.is_empty()
+            && self.master().is_none()
+            && since != 0
+            && now.saturating_sub(since) > ttl
+            && repl.log.is_active()
+        {
             repl.no_replicas_since.store(0, Ordering::Relaxed);
             repl.log.deactivate();
             *self.propagator.write() = None;
-            self.log(crate::Level::Notice, &format!("Replication backlog freed after {} seconds without connected replicas.", ttl / 1000));
+            self.log(
+                crate::Level::Notice,
+                &format!(
+                    "Replication backlog freed after {} seconds without connected replicas.",
+                    ttl / 1000
+                ),
+            );
         }
     }
 }

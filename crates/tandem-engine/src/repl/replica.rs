@@ -115,7 +115,12 @@ struct LinkReader {
 
 impl LinkReader {
     fn new(link: Box<dyn Link>) -> Self {
-        LinkReader { link, buf: vec![0; 256 * 1024], pos: 0, end: 0 }
+        LinkReader {
+            link,
+            buf: vec![0; 256 * 1024],
+            pos: 0,
+            end: 0,
+        }
     }
     fn fill(&mut self) -> io::Result<usize> {
         if self.pos == self.end {
@@ -155,9 +160,13 @@ impl LinkReader {
     /// Reads one line (without CRLF), skipping empty keepalive lines when `skip_empty`.
     fn line(&mut self, deadline: Instant, skip_empty: bool) -> io::Result<String> {
         loop {
-            if let Some(i) = self.buf[self.pos..self.end].iter().position(|&b| b == b'\n') {
+            if let Some(i) = self.buf[self.pos..self.end]
+                .iter()
+                .position(|&b| b == b'\n')
+            {
                 let raw = &self.buf[self.pos..self.pos + i];
-                let line = String::from_utf8_lossy(raw.strip_suffix(b"\r").unwrap_or(raw)).into_owned();
+                let line =
+                    String::from_utf8_lossy(raw.strip_suffix(b"\r").unwrap_or(raw)).into_owned();
                 self.pos += i + 1;
                 if line.is_empty() && skip_empty {
                     continue;
@@ -165,10 +174,18 @@ impl LinkReader {
                 return Ok(line);
             }
             if Instant::now() > deadline {
-                return Err(io::Error::new(io::ErrorKind::TimedOut, "timeout reading from master"));
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "timeout reading from master",
+                ));
             }
             match self.fill() {
-                Ok(0) => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "master closed the connection")),
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "master closed the connection",
+                    ))
+                }
                 Ok(_) => {}
                 Err(e) if is_timeout(&e) => {}
                 Err(e) => return Err(e),
@@ -285,9 +302,19 @@ impl Shared {
         let stop = Arc::new(AtomicBool::new(false));
         let sh = self.clone();
         let (m2, s2) = (master.clone(), stop.clone());
-        self.log(Level::Notice, &format!("Connecting to MASTER {host}:{port}"));
-        let thread = std::thread::Builder::new().name("repl-link".into()).spawn(move || sh.run_link(m2, s2)).ok();
-        *self.repl.link.lock() = Some(LinkHandle { stop, thread, master });
+        self.log(
+            Level::Notice,
+            &format!("Connecting to MASTER {host}:{port}"),
+        );
+        let thread = std::thread::Builder::new()
+            .name("repl-link".into())
+            .spawn(move || sh.run_link(m2, s2))
+            .ok();
+        *self.repl.link.lock() = Some(LinkHandle {
+            stop,
+            thread,
+            master,
+        });
         true
     }
 
@@ -336,7 +363,10 @@ impl Shared {
             let link = match connector.connect(&master.host, master.port, Duration::from_secs(5)) {
                 Ok(l) => l,
                 Err(e) => {
-                    self.log(Level::Warning, &format!("Error condition on socket for SYNC: {e}"));
+                    self.log(
+                        Level::Warning,
+                        &format!("Error condition on socket for SYNC: {e}"),
+                    );
                     master.set_state(LinkState::Connect);
                     continue;
                 }
@@ -348,16 +378,27 @@ impl Shared {
             let was_up = master.state() == LinkState::Connected;
             master.set_state(LinkState::Connect);
             self.loading.store(false, Ordering::Release);
-            if was_up || master.down_since_ms.load(Ordering::Relaxed) == 0 && master.ever_up.load(Ordering::Relaxed) {
-                master.down_since_ms.store(self.clock.now_ms(), Ordering::Relaxed);
+            if was_up
+                || master.down_since_ms.load(Ordering::Relaxed) == 0
+                    && master.ever_up.load(Ordering::Relaxed)
+            {
+                master
+                    .down_since_ms
+                    .store(self.clock.now_ms(), Ordering::Relaxed);
             }
             if let Err(Retry(why)) = result {
                 if !stop.load(Ordering::Acquire) {
                     if was_up {
-                        self.log(Level::Warning, &format!("Connection with master lost: {why}"));
+                        self.log(
+                            Level::Warning,
+                            &format!("Connection with master lost: {why}"),
+                        );
                         self.log(Level::Notice, "* Caching the disconnected master state.");
                     } else {
-                        self.log(Level::Warning, &format!("Replication with master failed: {why}"));
+                        self.log(
+                            Level::Warning,
+                            &format!("Replication with master failed: {why}"),
+                        );
                     }
                 }
             }
@@ -365,20 +406,35 @@ impl Shared {
     }
 
     /// One connection to the master: handshake, sync, stream.
-    fn link_session(self: &Arc<Self>, link: Box<dyn Link>, master: &Arc<MasterState>, stop: &AtomicBool) -> Result<(), Retry> {
+    fn link_session(
+        self: &Arc<Self>,
+        link: Box<dyn Link>,
+        master: &Arc<MasterState>,
+        stop: &AtomicBool,
+    ) -> Result<(), Retry> {
         let mut link = link;
         link.set_read_timeout(Some(Duration::from_millis(100)))?;
         let mut writer = link.try_clone_link()?;
         let mut r = LinkReader::new(link);
         let step = || Instant::now() + Duration::from_secs(5);
         master.set_state(LinkState::Handshake);
-        self.log(Level::Notice, "Non blocking connect for SYNC fired the event.");
+        self.log(
+            Level::Notice,
+            "Non blocking connect for SYNC fired the event.",
+        );
         writer.write_all(&command(&[b"PING"]))?;
         let pong = r.line(step(), true)?;
-        if pong.starts_with('-') && !pong.starts_with("-NOAUTH") && !pong.starts_with("-NOPERM") && !pong.starts_with("-ERR operation not permitted") {
+        if pong.starts_with('-')
+            && !pong.starts_with("-NOAUTH")
+            && !pong.starts_with("-NOPERM")
+            && !pong.starts_with("-ERR operation not permitted")
+        {
             return Err(Retry(format!("Error reply to PING from master: '{pong}'")));
         }
-        self.log(Level::Notice, "Master replied to PING, replication can continue...");
+        self.log(
+            Level::Notice,
+            "Master replied to PING, replication can continue...",
+        );
         let pass = self.config.get("masterauth").unwrap_or_default();
         if !pass.is_empty() {
             let user = self.config.get("masteruser").unwrap_or_default();
@@ -396,33 +452,65 @@ impl Shared {
             0 => self.repl.listening_port.load(Ordering::Relaxed),
             p => p as u64,
         };
-        writer.write_all(&command(&[b"REPLCONF", b"listening-port", announce_port.to_string().as_bytes()]))?;
+        writer.write_all(&command(&[
+            b"REPLCONF",
+            b"listening-port",
+            announce_port.to_string().as_bytes(),
+        ]))?;
         let _ = r.line(step(), true)?;
         let ip = self.config.get("replica-announce-ip").unwrap_or_default();
         if !ip.is_empty() {
             writer.write_all(&command(&[b"REPLCONF", b"ip-address", ip.as_bytes()]))?;
             let _ = r.line(step(), true)?;
         }
-        writer.write_all(&command(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]))?;
+        writer.write_all(&command(&[
+            b"REPLCONF",
+            b"capa",
+            b"eof",
+            b"capa",
+            b"psync2",
+        ]))?;
         let _ = r.line(step(), true)?;
         let log = self.repl.log.clone();
-        let (id, off) = if log.is_active() { (log.replid().to_string(), (log.offset() + 1).to_string()) } else { ("?".to_string(), "-1".to_string()) };
+        let (id, off) = if log.is_active() {
+            (log.replid().to_string(), (log.offset() + 1).to_string())
+        } else {
+            ("?".to_string(), "-1".to_string())
+        };
         if id != "?" {
-            self.log(Level::Notice, &format!("Trying a partial resynchronization (request {id}:{off})."));
+            self.log(
+                Level::Notice,
+                &format!("Trying a partial resynchronization (request {id}:{off})."),
+            );
         }
         writer.write_all(&command(&[b"PSYNC", id.as_bytes(), off.as_bytes()]))?;
-        let reply = r.line(Instant::now() + Duration::from_secs(self.config.get_i64("repl-timeout").max(1) as u64), true)?;
+        let reply = r.line(
+            Instant::now() + Duration::from_secs(self.config.get_i64("repl-timeout").max(1) as u64),
+            true,
+        )?;
         if let Some(rest) = reply.strip_prefix("+FULLRESYNC ") {
             let mut parts = rest.split_whitespace();
-            let replid = parts.next().and_then(|s| ReplId::parse(s.as_bytes())).ok_or_else(|| Retry(format!("Bad +FULLRESYNC reply: {reply}")))?;
-            let offset: u64 = parts.next().and_then(|s| s.parse().ok()).ok_or_else(|| Retry(format!("Bad +FULLRESYNC reply: {reply}")))?;
-            self.log(Level::Notice, &format!("Full resync from master: {replid}:{offset}"));
+            let replid = parts
+                .next()
+                .and_then(|s| ReplId::parse(s.as_bytes()))
+                .ok_or_else(|| Retry(format!("Bad +FULLRESYNC reply: {reply}")))?;
+            let offset: u64 = parts
+                .next()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| Retry(format!("Bad +FULLRESYNC reply: {reply}")))?;
+            self.log(
+                Level::Notice,
+                &format!("Full resync from master: {replid}:{offset}"),
+            );
             self.receive_snapshot(&mut r, master, stop)?;
             log.reset_to(replid, offset);
             for sub in self.repl.replicas() {
                 sub.disconnect();
             }
-            self.log(Level::Notice, "MASTER <-> REPLICA sync: Finished with success");
+            self.log(
+                Level::Notice,
+                "MASTER <-> REPLICA sync: Finished with success",
+            );
         } else if let Some(rest) = reply.strip_prefix("+CONTINUE") {
             match rest.trim() {
                 "" => {}
@@ -438,25 +526,48 @@ impl Shared {
                 }
             }
             log.activate();
-            self.log(Level::Notice, "Successful partial resynchronization with master.");
-            self.log(Level::Notice, "MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
+            self.log(
+                Level::Notice,
+                "Successful partial resynchronization with master.",
+            );
+            self.log(
+                Level::Notice,
+                "MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.",
+            );
         } else if reply.starts_with("-NOMASTERLINK") || reply.starts_with("-LOADING") {
-            return Err(Retry(format!("Master is currently unable to PSYNC but should be in the future: {reply}")));
+            return Err(Retry(format!(
+                "Master is currently unable to PSYNC but should be in the future: {reply}"
+            )));
         } else {
-            return Err(Retry(format!("Unexpected reply to PSYNC from master: {reply}")));
+            return Err(Retry(format!(
+                "Unexpected reply to PSYNC from master: {reply}"
+            )));
         }
-        writer.write_all(&command(&[b"REPLCONF", b"ACK", log.offset().to_string().as_bytes()]))?;
+        writer.write_all(&command(&[
+            b"REPLCONF",
+            b"ACK",
+            log.offset().to_string().as_bytes(),
+        ]))?;
         master.set_state(LinkState::Connected);
         master.ever_up.store(true, Ordering::Relaxed);
         master.down_since_ms.store(0, Ordering::Relaxed);
-        master.last_io_ms.store(self.clock.now_ms(), Ordering::Relaxed);
+        master
+            .last_io_ms
+            .store(self.clock.now_ms(), Ordering::Relaxed);
         self.apply_stream(&mut r, &mut writer, master, stop)
     }
 
     /// Reads the `$<len>` or `$EOF:<mark>` payload and loads it into the keyspace.
-    fn receive_snapshot(self: &Arc<Self>, r: &mut LinkReader, master: &MasterState, stop: &AtomicBool) -> Result<(), Retry> {
+    fn receive_snapshot(
+        self: &Arc<Self>,
+        r: &mut LinkReader,
+        master: &MasterState,
+        stop: &AtomicBool,
+    ) -> Result<(), Retry> {
         master.set_state(LinkState::Sync);
-        let deadline = || Instant::now() + Duration::from_secs(self.config.get_i64("repl-timeout").max(1) as u64);
+        let deadline = || {
+            Instant::now() + Duration::from_secs(self.config.get_i64("repl-timeout").max(1) as u64)
+        };
         let header = r.line(deadline(), true)?;
         let Some(spec) = header.strip_prefix('$') else {
             return Err(Retry(format!("Bad protocol from MASTER, the first byte is not '$' (we received '{header}'), are you sure the host and port are right?")));
@@ -465,47 +576,87 @@ impl Shared {
         self.loading.store(true, Ordering::Release);
         self.log(Level::Notice, "MASTER <-> REPLICA sync: Flushing old data");
         self.keyspace.flush_all();
-        self.log(Level::Notice, "MASTER <-> REPLICA sync: Loading DB in memory");
+        self.log(
+            Level::Notice,
+            "MASTER <-> REPLICA sync: Loading DB in memory",
+        );
         let started = Instant::now();
         let loaded = if let Some(mark) = spec.strip_prefix("EOF:") {
             master.sync_total.store(0, Ordering::Relaxed);
             let mark = mark.as_bytes().to_vec();
             let loaded = {
-                let mut input = Counted { inner: &mut *r, progress: &master.sync_read };
-                crate::rdb::load(self, &mut input, stop, true)
-                    .map_err(|e| Retry(format!("Failed trying to load the MASTER synchronization DB from socket: {e}")))?
+                let mut input = Counted {
+                    inner: &mut *r,
+                    progress: &master.sync_read,
+                };
+                crate::rdb::load(self, &mut input, stop, true).map_err(|e| {
+                    Retry(format!(
+                        "Failed trying to load the MASTER synchronization DB from socket: {e}"
+                    ))
+                })?
             };
             // The reader may have read past the RDB: the mark, perhaps more.
             r.unread(&loaded.rest);
             let mut tail = vec![0u8; mark.len()];
             r.read_exact(&mut tail)?;
             if tail != mark {
-                return Err(Retry("the $EOF: mark after the snapshot did not match".into()));
+                return Err(Retry(
+                    "the $EOF: mark after the snapshot did not match".into(),
+                ));
             }
             loaded
         } else {
-            let len: u64 = spec.parse().map_err(|_| Retry(format!("Bad payload length from master: '{spec}'")))?;
+            let len: u64 = spec
+                .parse()
+                .map_err(|_| Retry(format!("Bad payload length from master: '{spec}'")))?;
             master.sync_total.store(len, Ordering::Relaxed);
-            self.log(Level::Notice, &format!("MASTER <-> REPLICA sync: receiving {len} bytes from master to disk"));
-            let mut input = Limited { inner: &mut *r, left: len, progress: &master.sync_read };
-            let loaded = crate::rdb::load(self, &mut input, stop, true)
-                .map_err(|e| Retry(format!("Failed trying to load the MASTER synchronization DB from disk: {e}")))?;
+            self.log(
+                Level::Notice,
+                &format!("MASTER <-> REPLICA sync: receiving {len} bytes from master to disk"),
+            );
+            let mut input = Limited {
+                inner: &mut *r,
+                left: len,
+                progress: &master.sync_read,
+            };
+            let loaded = crate::rdb::load(self, &mut input, stop, true).map_err(|e| {
+                Retry(format!(
+                    "Failed trying to load the MASTER synchronization DB from disk: {e}"
+                ))
+            })?;
             io::copy(&mut input, &mut io::sink())?;
             loaded
         };
         self.loading.store(false, Ordering::Release);
         self.log(
             Level::Notice,
-            &format!("Done loading RDB, keys loaded: {}, keys expired: {}, in {:.3} seconds.", loaded.keys, loaded.expired, started.elapsed().as_secs_f64()),
+            &format!(
+                "Done loading RDB, keys loaded: {}, keys expired: {}, in {:.3} seconds.",
+                loaded.keys,
+                loaded.expired,
+                started.elapsed().as_secs_f64()
+            ),
         );
         Ok(())
     }
 
     /// Applies the master's stream until the link ends.
-    fn apply_stream(self: &Arc<Self>, r: &mut LinkReader, writer: &mut Box<dyn Link>, master: &MasterState, stop: &AtomicBool) -> Result<(), Retry> {
+    fn apply_stream(
+        self: &Arc<Self>,
+        r: &mut LinkReader,
+        writer: &mut Box<dyn Link>,
+        master: &MasterState,
+        stop: &AtomicBool,
+    ) -> Result<(), Retry> {
         let log = self.repl.log.clone();
-        let engine = crate::Engine { shared: self.clone() };
-        let mut msess = engine.session(format!("{}:{}", master.host, master.port), String::new(), None);
+        let engine = crate::Engine {
+            shared: self.clone(),
+        };
+        let mut msess = engine.session(
+            format!("{}:{}", master.host, master.port),
+            String::new(),
+            None,
+        );
         msess.set_kind(ClientKind::Master);
         let mut parser = RequestParser::new();
         let mut sink = Vec::new();
@@ -513,7 +664,10 @@ impl Shared {
         let mut last_ack = Instant::now();
         let timeout = Duration::from_secs(self.config.get_i64("repl-timeout").max(1) as u64);
         let mut last_data = Instant::now();
-        let limits = RequestLimits { from_master: true, ..RequestLimits::default() };
+        let limits = RequestLimits {
+            from_master: true,
+            ..RequestLimits::default()
+        };
         loop {
             if stop.load(Ordering::Acquire) {
                 return Ok(());
@@ -526,10 +680,20 @@ impl Shared {
                     Ok(Some(req)) => req,
                 };
                 let used = req.consumed();
-                master.read_offset.store(log.offset() + pending_multi.len() as u64 + used as u64, Ordering::Relaxed);
-                if req.len() >= 2 && req.arg(0).eq_ignore_ascii_case(b"replconf") && req.arg(1).eq_ignore_ascii_case(b"getack") {
+                master.read_offset.store(
+                    log.offset() + pending_multi.len() as u64 + used as u64,
+                    Ordering::Relaxed,
+                );
+                if req.len() >= 2
+                    && req.arg(0).eq_ignore_ascii_case(b"replconf")
+                    && req.arg(1).eq_ignore_ascii_case(b"getack")
+                {
                     // The answer excludes the GETACK itself, as Redis's does.
-                    writer.write_all(&command(&[b"REPLCONF", b"ACK", log.offset().to_string().as_bytes()]))?;
+                    writer.write_all(&command(&[
+                        b"REPLCONF",
+                        b"ACK",
+                        log.offset().to_string().as_bytes(),
+                    ]))?;
                     last_ack = Instant::now();
                 } else if !req.is_empty() {
                     let argv: SmallVec<[&[u8]; 16]> = req.args().collect();
@@ -547,10 +711,17 @@ impl Shared {
                     log.append_raw(raw);
                 }
                 r.pos += used;
-                self.repl.stats.net_repl_input.fetch_add(used as u64, Ordering::Relaxed);
+                self.repl
+                    .stats
+                    .net_repl_input
+                    .fetch_add(used as u64, Ordering::Relaxed);
             }
             if last_ack.elapsed() >= Duration::from_secs(1) {
-                writer.write_all(&command(&[b"REPLCONF", b"ACK", log.offset().to_string().as_bytes()]))?;
+                writer.write_all(&command(&[
+                    b"REPLCONF",
+                    b"ACK",
+                    log.offset().to_string().as_bytes(),
+                ]))?;
                 last_ack = Instant::now();
             }
             if last_data.elapsed() > timeout {
@@ -560,7 +731,9 @@ impl Shared {
                 Ok(0) => return Err(Retry("master closed the connection".into())),
                 Ok(_) => {
                     last_data = Instant::now();
-                    master.last_io_ms.store(self.clock.now_ms(), Ordering::Relaxed);
+                    master
+                        .last_io_ms
+                        .store(self.clock.now_ms(), Ordering::Relaxed);
                 }
                 Err(e) if is_timeout(&e) => {}
                 Err(e) => return Err(e.into()),
