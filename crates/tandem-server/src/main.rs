@@ -271,9 +271,6 @@ fn main() {
     } else {
         warning!("Configuration loaded");
     }
-    // The engine learns the config file's path (for CONFIG REWRITE and INFO's
-    // config_file) once it has a place for it; until then the server keeps it.
-    let _config_path = config_path;
     log::set_master();
     adjust_maxclients(&config);
 
@@ -297,6 +294,8 @@ fn main() {
     engine
         .shared()
         .set_log_sink(Some(std::sync::Arc::new(EngineLog)));
+    // CONFIG REWRITE writes to the config file, and INFO shows its path.
+    *engine.shared().config_file.write() = config_path;
     engine
         .shared()
         .repl

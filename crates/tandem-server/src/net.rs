@@ -468,6 +468,7 @@ impl EventLoop {
         let sess = self
             .engine
             .session(peer.addr.clone(), peer.laddr.clone(), Some(notify));
+        sess.handle().set_fd(i64::from(stream.fd()));
         self.conns[token] = Some(Conn::new(stream, sess, peer.unix, Instant::now()));
     }
 
@@ -817,6 +818,7 @@ impl EventLoop {
         if self.id() == 0 {
             self.active_expire();
             self.engine.shared().repl_cron();
+            self.engine.shared().track_instantaneous();
         }
         let idle_timeout = self.limits.idle_timeout;
         let now_ms = self.engine.shared().clock.now_ms();
