@@ -463,6 +463,18 @@ impl Shared {
                 .stats
                 .latency_tracking
                 .store(c.get_bool("latency-tracking"), Ordering::Relaxed),
+            "repl-backlog-size" => self
+                .repl
+                .log
+                .set_backlog_size(c.get_i64("repl-backlog-size").max(0) as u64),
+            "min-replicas-to-write" => self.min_replicas.store(
+                c.get_i64("min-replicas-to-write").max(0) as u64,
+                Ordering::Relaxed,
+            ),
+            "min-replicas-max-lag" => self.min_replicas_max_lag.store(
+                c.get_i64("min-replicas-max-lag").max(0) as u64,
+                Ordering::Relaxed,
+            ),
             "slowlog-log-slower-than" | "slowlog-max-len" => self.slowlog.configure(
                 c.get_i64("slowlog-log-slower-than"),
                 c.get_i64("slowlog-max-len").max(0) as usize,

@@ -36,6 +36,7 @@
 //! Every offset is the replication log's: bytes of the RESP stream, 1-based for a byte,
 //! as Redis counts them.
 
+pub mod listener;
 pub mod master;
 pub mod replica;
 
