@@ -211,6 +211,9 @@ pub struct Conn {
     pub soft_since: Option<Instant>,
     /// Queued in the loop's write list for this iteration.
     pub in_write_list: bool,
+    /// Registered for writability: only while output is waiting for socket space, so a
+    /// connection whose replies fit does not get an extra event per reply.
+    pub write_interest: bool,
     /// Queued to read again next iteration (its read budget ran out).
     pub in_read_again: bool,
     /// The peer shut its side (`EPOLLRDHUP`): read until end of file.
@@ -250,6 +253,7 @@ impl Conn {
             created: now,
             soft_since: None,
             in_write_list: false,
+            write_interest: false,
             in_read_again: false,
             rdhup: false,
             unix,

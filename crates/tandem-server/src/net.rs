@@ -40,6 +40,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mio::event::Source;
 use mio::{Events, Interest, Poll, Token, Waker};
 use parking_lot::Mutex;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -452,11 +453,11 @@ impl EventLoop {
             self.conns.push(None);
             self.conns.len() - 1
         });
-        if let Err(e) = self.poll.registry().register(
-            &mut stream,
-            Token(token),
-            Interest::READABLE | Interest::WRITABLE,
-        ) {
+        if let Err(e) = self
+            .poll
+            .registry()
+            .register(&mut stream, Token(token), Interest::READABLE)
+        {
             warning!("Error registering a client connection: {e}");
             self.free.push(token);
             return;
@@ -754,6 +755,20 @@ impl EventLoop {
                     ex.wbuf.drain(..ex.wpos);
                     ex.wpos = 0;
                 }
+            }
+            // Ask for a writable event only while output waits for socket space.
+            let waiting = c.ex.pending_output() > 0;
+            if !failed && waiting != c.write_interest {
+                let interest = if waiting {
+                    Interest::READABLE | Interest::WRITABLE
+                } else {
+                    Interest::READABLE
+                };
+                failed = c
+                    .stream
+                    .reregister(self.poll.registry(), Token(token), interest)
+                    .is_err();
+                c.write_interest = waiting;
             }
             if failed {
                 self.close(token);
