@@ -9,8 +9,8 @@
 //!   (score, member) order. Insert, remove, rank of a member and member at a rank are
 //!   O(log n) expected; range queries by score or lex turn into rank bounds in O(log n)
 //!   and are then walked in order. The treap priority of a node is a mix of its member's
-//!   hash, and the hasher has a random per-set seed, so clients cannot choose members
-//!   that degenerate the tree.
+//!   hash, and the hasher has a random per-process seed, so clients cannot choose
+//!   members that degenerate the tree.
 //! * a **chained hash table** (power-of-two bucket heads, a `next` link per node) maps
 //!   members to nodes in O(1). Chaining, unlike open addressing, keeps every member in the
 //!   bucket its hash names, so ZSCAN can use Redis's reverse-binary cursor: every member
@@ -38,6 +38,7 @@
 
 use std::cmp::Ordering;
 use std::hash::BuildHasher;
+use std::sync::OnceLock;
 
 use crate::entry::alloc_size;
 
@@ -178,27 +179,24 @@ pub enum Change {
 }
 
 /// Members with scores, ordered by (score, member).
-#[derive(Clone)]
+///
+/// 48 bytes, no larger than the other collections, so it does not grow
+/// [`Object`](crate::Object).
+#[derive(Clone, Default)]
 pub struct ZSet {
     nodes: Vec<Node>,
-    buckets: Vec<u32>,
-    root: u32,
-    hasher: foldhash::fast::RandomState,
-    member_bytes: usize,
-    skiplist: bool,
+    /// The hash bucket heads (a power of two of them), then the treap's root in one
+    /// extra last slot; empty while the set is empty.
+    buckets: Box<[u32]>,
+    /// The members' allocation sizes summed, shifted left by one; bit 0 is set once the
+    /// set is skiplist-encoded.
+    meta: u64,
 }
 
-impl Default for ZSet {
-    fn default() -> Self {
-        ZSet {
-            nodes: Vec::new(),
-            buckets: Vec::new(),
-            root: NIL,
-            hasher: foldhash::fast::RandomState::default(),
-            member_bytes: 0,
-            skiplist: false,
-        }
-    }
+/// The member hasher: one random seed for the process, like Redis's siphash key.
+fn hash_member(m: &[u8]) -> u64 {
+    static STATE: OnceLock<foldhash::fast::RandomState> = OnceLock::new();
+    STATE.get_or_init(Default::default).hash_one(m)
 }
 
 impl std::fmt::Debug for ZSet {
@@ -248,7 +246,7 @@ impl ZSet {
     /// operation (see [`ZSet::convert_if_fits`]).
     pub fn new_skiplist() -> Self {
         ZSet {
-            skiplist: true,
+            meta: 1,
             ..Self::default()
         }
     }
@@ -256,7 +254,7 @@ impl ZSet {
     /// Redis's `zsetConvertToListpackIfNeeded`: a skiplist-encoded set that fits the
     /// listpack limits becomes listpack-encoded (its `-0` scores turn into `0`).
     pub fn convert_if_fits(&mut self) {
-        if !self.skiplist
+        if !self.is_skiplist()
             || self.len() > LISTPACK_MAX_ENTRIES
             || self
                 .nodes
@@ -265,7 +263,7 @@ impl ZSet {
         {
             return;
         }
-        self.skiplist = false;
+        self.meta &= !1;
         for n in &mut self.nodes {
             if n.score == 0.0 {
                 n.score = 0.0;
@@ -286,7 +284,7 @@ impl ZSet {
     /// The encoding name `OBJECT ENCODING` reports: `listpack` or `skiplist` (see the
     /// module documentation).
     pub fn encoding(&self) -> &'static str {
-        if self.skiplist {
+        if self.is_skiplist() {
             "skiplist"
         } else {
             "listpack"
@@ -295,9 +293,9 @@ impl ZSet {
 
     /// Estimated heap bytes; O(1).
     pub fn mem_usage(&self) -> usize {
-        self.member_bytes
+        self.member_bytes()
             + alloc_size(self.nodes.capacity() * std::mem::size_of::<Node>())
-            + alloc_size(self.buckets.capacity() * std::mem::size_of::<u32>())
+            + alloc_size(self.buckets.len() * std::mem::size_of::<u32>())
     }
 
     /// The score of `member`.
@@ -319,7 +317,7 @@ impl ZSet {
     /// absent): `Some(score)` sets it (adding the member if needed), `None` leaves the
     /// set as it is. `f` must not return NaN.
     pub fn upsert(&mut self, member: &[u8], f: impl FnOnce(Option<f64>) -> Option<f64>) -> Change {
-        let hash = self.hasher.hash_one(member);
+        let hash = hash_member(member);
         match self.find_hashed(member, hash) {
             Some(i) => {
                 let old = self.nodes[i as usize].score;
@@ -336,7 +334,8 @@ impl ZSet {
                 n.left = NIL;
                 n.right = NIL;
                 n.size = 1;
-                self.root = self.tree_insert(self.root, i);
+                let root = self.tree_insert(self.root(), i);
+                self.set_root(root);
                 Change::Updated
             }
             None => {
@@ -365,7 +364,7 @@ impl ZSet {
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
         let x = self.find(member)?;
         let (s, m) = self.key(x);
-        let mut cur = self.root;
+        let mut cur = self.root();
         let mut n = 0usize;
         while cur != x {
             let c = &self.nodes[cur as usize];
@@ -421,7 +420,7 @@ impl ZSet {
     /// one a binary-search approximation of Redis's skiplist walk (whose answer depends
     /// on its random levels).
     pub fn lex_ranks(&self, r: &LexRange<'_>, reverse: bool) -> (usize, usize) {
-        if self.skiplist || self.is_empty() {
+        if self.is_skiplist() || self.is_empty() {
             let lo = self.count_before(|_, m| !r.gte_min(m));
             let hi = self.count_before(|_, m| r.lte_max(m));
             return (lo, hi.max(lo));
@@ -530,7 +529,7 @@ impl ZSet {
         if self.buckets.is_empty() {
             return 0;
         }
-        let mask = (self.buckets.len() - 1) as u64;
+        let mask = (self.nbuckets() - 1) as u64;
         let mut visited = 0;
         loop {
             let mut more = true;
@@ -552,7 +551,7 @@ impl ZSet {
     /// A listpack stores an integral score as an integer, so `-0.0` becomes `0`.
     fn normalize(&self, score: f64) -> f64 {
         debug_assert!(!score.is_nan(), "sorted set scores are never NaN");
-        if score == 0.0 && !self.skiplist {
+        if score == 0.0 && !self.is_skiplist() {
             0.0
         } else {
             score
@@ -565,7 +564,7 @@ impl ZSet {
         if self.nodes.is_empty() {
             return None;
         }
-        self.find_hashed(member, self.hasher.hash_one(member))
+        self.find_hashed(member, hash_member(member))
     }
 
     fn find_hashed(&self, member: &[u8], hash: u64) -> Option<u32> {
@@ -583,8 +582,30 @@ impl ZSet {
         None
     }
 
+    fn nbuckets(&self) -> usize {
+        self.buckets.len().saturating_sub(1)
+    }
+
     fn bucket_of(&self, hash: u64) -> usize {
-        (hash as usize) & (self.buckets.len() - 1)
+        (hash as usize) & (self.nbuckets() - 1)
+    }
+
+    fn root(&self) -> u32 {
+        self.buckets.last().copied().unwrap_or(NIL)
+    }
+
+    fn set_root(&mut self, root: u32) {
+        if let Some(r) = self.buckets.last_mut() {
+            *r = root;
+        }
+    }
+
+    fn is_skiplist(&self) -> bool {
+        self.meta & 1 == 1
+    }
+
+    fn member_bytes(&self) -> usize {
+        (self.meta >> 1) as usize
     }
 
     fn link(&mut self, i: u32) {
@@ -619,7 +640,9 @@ impl ZSet {
     }
 
     fn rehash(&mut self, size: usize) {
-        self.buckets = vec![NIL; size];
+        let root = self.root();
+        self.buckets = vec![NIL; size + 1].into_boxed_slice();
+        self.set_root(root);
         for i in 0..self.nodes.len() {
             self.link(i as u32);
         }
@@ -628,11 +651,11 @@ impl ZSet {
     fn add_new(&mut self, member: &[u8], hash: u64, score: f64) {
         let i = self.nodes.len();
         assert!(i < NIL as usize - 1, "zset: too many members");
-        if !self.skiplist && (i + 1 > LISTPACK_MAX_ENTRIES || member.len() > LISTPACK_MAX_VALUE) {
-            self.skiplist = true;
+        if i + 1 > LISTPACK_MAX_ENTRIES || member.len() > LISTPACK_MAX_VALUE {
+            self.meta |= 1;
         }
         let score = self.normalize(score);
-        self.member_bytes += alloc_size(member.len());
+        self.meta += (alloc_size(member.len()) as u64) << 1;
         self.nodes.push(Node {
             member: member.into(),
             score,
@@ -642,13 +665,14 @@ impl ZSet {
             size: 1,
             next: NIL,
         });
-        if self.buckets.len() < self.nodes.len() {
+        if self.nbuckets() < self.nodes.len() {
             let size = self.nodes.len().next_power_of_two().max(MIN_BUCKETS);
             self.rehash(size);
         } else {
             self.link(i as u32);
         }
-        self.root = self.tree_insert(self.root, i as u32);
+        let root = self.tree_insert(self.root(), i as u32);
+        self.set_root(root);
     }
 
     /// Unlinks node `x` from both indexes and fills its arena slot with the last node.
@@ -662,7 +686,7 @@ impl ZSet {
             self.set_slot(slot, x);
         }
         let n = self.nodes.swap_remove(x as usize);
-        self.member_bytes -= alloc_size(n.member.len());
+        self.meta -= (alloc_size(n.member.len()) as u64) << 1;
         (n.member, n.score)
     }
 
@@ -671,11 +695,10 @@ impl ZSet {
         let len = self.nodes.len();
         if len == 0 {
             self.nodes = Vec::new();
-            self.buckets = Vec::new();
-            self.root = NIL;
+            self.buckets = Box::default();
             return;
         }
-        if self.buckets.len() > MIN_BUCKETS && len * 10 < self.buckets.len() {
+        if self.nbuckets() > MIN_BUCKETS && len * 10 < self.nbuckets() {
             self.rehash(len.next_power_of_two().max(MIN_BUCKETS));
         }
         if self.nodes.capacity() > 16 && len * 4 < self.nodes.capacity() {
@@ -710,7 +733,7 @@ impl ZSet {
 
     fn set_slot(&mut self, slot: Slot, v: u32) {
         match slot {
-            Slot::Root => self.root = v,
+            Slot::Root => self.set_root(v),
             Slot::Left(p) => self.nodes[p as usize].left = v,
             Slot::Right(p) => self.nodes[p as usize].right = v,
         }
@@ -719,7 +742,7 @@ impl ZSet {
     /// The link that points at node `x`.
     fn slot_of(&self, x: u32) -> Slot {
         let mut slot = Slot::Root;
-        let mut cur = self.root;
+        let mut cur = self.root();
         while cur != x {
             let c = &self.nodes[cur as usize];
             if self.less(x, cur) {
@@ -780,7 +803,7 @@ impl ZSet {
     /// Detaches node `x` from the tree.
     fn tree_remove(&mut self, x: u32) {
         let mut slot = Slot::Root;
-        let mut cur = self.root;
+        let mut cur = self.root();
         while cur != x {
             self.nodes[cur as usize].size -= 1;
             if self.less(x, cur) {
@@ -822,7 +845,7 @@ impl ZSet {
 
     /// The node at `rank` (< len).
     fn select(&self, mut rank: usize) -> u32 {
-        let mut cur = self.root;
+        let mut cur = self.root();
         loop {
             let n = &self.nodes[cur as usize];
             let l = self.size(n.left);
@@ -839,7 +862,7 @@ impl ZSet {
 
     /// How many members satisfy `before`, a predicate true for a prefix of the order.
     fn count_before(&self, mut before: impl FnMut(f64, &[u8]) -> bool) -> usize {
-        let mut cur = self.root;
+        let mut cur = self.root();
         let mut n = 0;
         while cur != NIL {
             let c = &self.nodes[cur as usize];
@@ -872,12 +895,12 @@ impl ZSet {
             l + r + 1
         }
         let mut order = Vec::new();
-        assert_eq!(walk(self, self.root, &mut order), self.len());
+        assert_eq!(walk(self, self.root(), &mut order), self.len());
         for w in order.windows(2) {
             assert!(self.less(w[0], w[1]), "in-order keys ascend");
         }
         let mut chained = 0;
-        for (b, &head) in self.buckets.iter().enumerate() {
+        for (b, &head) in self.buckets[..self.nbuckets()].iter().enumerate() {
             let mut i = head;
             while i != NIL {
                 assert_eq!(self.bucket_of(self.nodes[i as usize].hash), b);
@@ -886,9 +909,9 @@ impl ZSet {
             }
         }
         assert_eq!(chained, self.len());
-        assert!(self.buckets.len() >= self.len());
+        assert!(self.nbuckets() >= self.len());
         let bytes: usize = self.nodes.iter().map(|n| alloc_size(n.member.len())).sum();
-        assert_eq!(bytes, self.member_bytes);
+        assert_eq!(bytes, self.member_bytes());
     }
 }
 
@@ -916,7 +939,7 @@ impl<'a> Iter<'a> {
     fn stack_at(&self, mut rank: usize, forward: bool) -> Vec<u32> {
         let z = self.zs;
         let mut st = Vec::with_capacity(48);
-        let mut cur = z.root;
+        let mut cur = z.root();
         while cur != NIL {
             let n = &z.nodes[cur as usize];
             let l = z.size(n.left);
@@ -1196,6 +1219,12 @@ mod tests {
         z.insert(&[b'x'; 65], 1.0);
         z.convert_if_fits();
         assert_eq!(z.encoding(), "skiplist");
+    }
+
+    #[test]
+    fn no_bigger_than_the_other_collections() {
+        assert!(std::mem::size_of::<ZSet>() <= 48);
+        assert!(std::mem::size_of::<ZSet>() <= std::mem::size_of::<crate::Hash>());
     }
 
     #[test]
