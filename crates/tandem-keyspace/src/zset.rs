@@ -1221,6 +1221,32 @@ mod tests {
         assert_eq!(z.encoding(), "skiplist");
     }
 
+    fn depth(z: &ZSet, t: u32) -> usize {
+        if t == NIL {
+            0
+        } else {
+            let n = &z.nodes[t as usize];
+            1 + depth(z, n.left).max(depth(z, n.right))
+        }
+    }
+
+    #[test]
+    fn stays_balanced_under_sorted_input() {
+        let mut z = ZSet::new();
+        for i in 0..100_000u32 {
+            z.insert(&i.to_be_bytes(), f64::from(i));
+        }
+        // A treap's expected depth is about 2.99 log2(n) = 50 here.
+        let d = depth(&z, z.root());
+        assert!(d < 90, "depth {d}");
+        for i in 0..50_000u32 {
+            assert_eq!(z.pop_min().map(|(_, s)| s), Some(f64::from(i)));
+        }
+        assert!(depth(&z, z.root()) < 90);
+        assert_eq!(z.rank(&99_999u32.to_be_bytes()), Some(49_999));
+        z.check_invariants();
+    }
+
     #[test]
     fn no_bigger_than_the_other_collections() {
         assert!(std::mem::size_of::<ZSet>() <= 48);

@@ -1949,6 +1949,18 @@ mod tests {
         assert_eq!(parse_score(b"0x1p1024"), None);
         assert_eq!(parse_score(b"0x1.fffffffffffff8p0"), Some(2.0));
         assert_eq!(parse_score(b"4e-320"), Some(4e-320));
+        assert_eq!(parse_score(b"0e99999999999999999999999"), Some(0.0));
+        assert_eq!(parse_score(b"1e99999999999999999999999"), None);
+        assert_eq!(parse_score(b"1e-99999999999999999999999"), None);
+        let long = format!("0.{}1e700", "0".repeat(1000));
+        assert_eq!(parse_score(long.as_bytes()), Some(1e-301));
+        let long = format!("0.{}1e400", "0".repeat(1000));
+        assert_eq!(parse_score(long.as_bytes()), None);
+        assert_eq!(parse_score(b"0x1P+3"), Some(8.0));
+        assert_eq!(
+            parse_score(b"0x123456789abcdef123p0"),
+            Some(3.358_127_276_707_303_3e20)
+        );
         for bad in [
             &b""[..],
             b" 1",
@@ -3062,6 +3074,60 @@ mod tests {
         c.call(&["MULTI"]);
         c.call(&["ZCARD", "w"]);
         assert_eq!(c.call(&["EXEC"]), Frame::Null);
+    }
+
+    #[test]
+    fn negative_zero_follows_the_encoding() {
+        let mut c = TestClient::new();
+        c.call(&["ZADD", "small", "-0", "a"]);
+        assert_eq!(c.call(&["ZSCORE", "small", "a"]), bulk("0"));
+        let long = "x".repeat(65);
+        c.call(&["ZADD", "big", "1", &long]);
+        c.call(&["ZADD", "big", "-0", "a"]);
+        assert_eq!(c.call(&["ZSCORE", "big", "a"]), bulk("-0"));
+        c.call(&["ZADD", "z", "0", "a"]);
+        // Results are built skiplist-encoded: the reply keeps -0, a small store does not.
+        assert_eq!(
+            c.call(&["ZUNION", "1", "z", "WEIGHTS", "-1", "WITHSCORES"]),
+            bulks(&["a", "-0"])
+        );
+        c.call(&["ZUNIONSTORE", "d", "1", "z", "WEIGHTS", "-1"]);
+        assert_eq!(c.call(&["ZSCORE", "d", "a"]), bulk("0"));
+    }
+
+    #[test]
+    fn stores_wake_blocked_pops() {
+        let mut c = TestClient::new();
+        let mut other = c.other();
+        other.call(&["ZADD", "src", "1", "a", "2", "b"]);
+        assert_eq!(c.call(&["BZPOPMIN", "dst", "0"]), nil());
+        other.call(&["ZUNIONSTORE", "dst", "1", "src"]);
+        assert_eq!(c.resume(), Some(bulks(&["dst", "a", "1"])));
+        assert_eq!(c.call(&["BZPOPMAX", "d2", "0"]), nil());
+        other.call(&["ZRANGESTORE", "d2", "src", "0", "0"]);
+        assert_eq!(c.resume(), Some(bulks(&["d2", "a", "1"])));
+    }
+
+    #[test]
+    fn big_rank_store_is_skiplist() {
+        let mut c = TestClient::new();
+        for i in 0..200 {
+            c.call(&["ZADD", "z", &i.to_string(), &format!("m{i}")]);
+        }
+        assert_eq!(c.call(&["ZRANGESTORE", "d", "z", "0", "129"]), int(130));
+        assert_eq!(encoding(&c, "d"), "skiplist");
+        assert_eq!(c.call(&["ZRANGESTORE", "d", "z", "0", "127"]), int(128));
+        assert_eq!(encoding(&c, "d"), "listpack");
+        assert_eq!(
+            c.call(&["ZRANGE", "z", "-3", "-1"]),
+            bulks(&["m197", "m198", "m199"])
+        );
+        assert_eq!(c.call(&["ZRANK", "z", "m150"]), int(150));
+        assert_eq!(c.call(&["ZREVRANK", "z", "m150"]), int(49));
+        assert_eq!(c.call(&["ZCOUNT", "z", "(10", "20"]), int(10));
+        assert_eq!(c.call(&["ZREMRANGEBYRANK", "z", "10", "-11"]), int(180));
+        assert_eq!(c.call(&["ZCARD", "z"]), int(20));
+        assert_eq!(encoding(&c, "z"), "skiplist");
     }
 
     #[test]
