@@ -1959,7 +1959,7 @@ mod tests {
         assert_eq!(parse_score(b"0x1P+3"), Some(8.0));
         assert_eq!(
             parse_score(b"0x123456789abcdef123p0"),
-            Some(3.358_127_276_707_303_3e20)
+            Some(3.358_127_276_707_303e20)
         );
         for bad in [
             &b""[..],
