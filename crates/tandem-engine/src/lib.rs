@@ -991,7 +991,11 @@ impl Shared {
         sess.reprocessing = false;
         drop(guard);
         if flow == Flow::Blocked {
-            // Still nothing to serve.
+            // Still nothing to serve: keep the original deadline, not one recomputed
+            // from the command's timeout at this retry.
+            if let Some(nb) = sess.blocked.as_mut() {
+                nb.deadline = b.deadline;
+            }
             if timed_out {
                 self.unblock(sess);
                 out.truncate(mark);

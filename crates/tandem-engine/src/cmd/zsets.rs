@@ -1892,8 +1892,9 @@ mod tests {
     struct Log(Mutex<Vec<u8>>);
 
     impl Propagator for Log {
-        fn propagate(&self, _db: usize, cmds: &[u8]) {
+        fn propagate(&self, _db: usize, cmds: &[u8]) -> u64 {
             self.0.lock().unwrap().extend_from_slice(cmds);
+            0
         }
     }
 
