@@ -715,7 +715,7 @@ fn zadd_generic(c: &mut Call<'_, '_>, incr_cmd: bool) -> CmdResult {
             "ERR XX and NX options at the same time are not compatible",
         ));
     }
-    if (fl.gt && fl.nx) || (fl.lt && fl.nx) || (fl.gt && fl.lt) {
+    if (fl.nx && (fl.gt || fl.lt)) || (fl.gt && fl.lt) {
         return Err(CmdError::fixed(
             "ERR GT, LT, and/or NX options at the same time are not compatible",
         ));
