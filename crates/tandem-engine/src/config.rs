@@ -217,6 +217,7 @@ pub const DIRECTIVES: &[Directive] = &[
         int(1, i32::MAX as i64),
         true,
     ),
+    d("repl-snapshot-compression", "no", BOOL, true),
     d("repl-timeout", "60", int(1, i32::MAX as i64), true),
     alias("replica-announce-ip", &["slave-announce-ip"], "", STR, true),
     alias(

@@ -263,7 +263,9 @@ impl Shared {
             repl_offset: offset,
             repl_stream_db: 0,
         };
-        let compress = self.config.get_bool("rdbcompression");
+        // LZF costs more CPU than it saves on the links replicas use; `rdbcompression`
+        // governs files, `repl-snapshot-compression` the full-sync stream.
+        let compress = self.config.get_bool("repl-snapshot-compression");
         let sent = if diskless {
             let mark = tandem_log::ReplId::random();
             link.write_all(format!("$EOF:{mark}\r\n").as_bytes())?;
