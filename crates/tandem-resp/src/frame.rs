@@ -295,7 +295,8 @@ fn decode_at(buf: &Bytes, pos: &mut usize, depth: usize) -> Result<Frame, FrameE
 impl Frame {
     /// Appends this frame in RESP3, the form [`Frame::decode`] reads back to an equal
     /// frame: `_` for null, `=` with `txt:` for verbatim text, `!` for an error holding CR
-    /// or LF, a shortest round-trip form for doubles.
+    /// or LF, a shortest round-trip form for doubles. A `Simple` holding CR (which no
+    /// decoded frame does) would not read back.
     pub fn encode(&self, out: &mut Vec<u8>) {
         use crate::encode::{header, push_int};
         match self {

@@ -9,7 +9,7 @@
 //! * [`frame`] decodes any RESP2/RESP3 value, zero-copy over [`bytes::Bytes`]; it is
 //!   what a client of a Redis server (a replica reading its master, a test) uses.
 //!
-//! [`fuzzing`] (hidden) holds the property checks that the fuzz targets in `fuzz/` run and
+//! `fuzzing` (hidden) holds the property checks that the fuzz targets in `fuzz/` run and
 //! that `cargo test` replays over the committed corpus.
 //!
 //! Invariants: parsers never panic on any input, never allocate what the input merely
