@@ -5,7 +5,7 @@
 //! [`check_request`] feeds bytes to [`RequestParser`] whole, one byte at a time and in
 //! pseudo-random pieces, under four sets of limits, and requires the same requests and
 //! the same final state every time, equal to what a line-by-line port of Redis 7.0's
-//! `processMultibulkBuffer`/`processInlineBuffer`/`sdssplitargs` ([`reference`]) gives.
+//! `processMultibulkBuffer`/`processInlineBuffer`/`sdssplitargs` ([`mod@reference`]) gives.
 //! [`check_frame`] decodes with [`Frame::decode`] and checks that every prefix of the
 //! input agrees with the whole and that an encoded frame decodes back to itself.
 //! Every check panics on failure, which is what a fuzzer looks for.
