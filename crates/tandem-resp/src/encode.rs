@@ -42,7 +42,8 @@ pub fn push_uint(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(&buf[pos..]);
 }
 
-fn header(out: &mut Vec<u8>, tag: u8, n: usize) {
+/// A type byte, a length and CRLF.
+pub(crate) fn header(out: &mut Vec<u8>, tag: u8, n: usize) {
     out.push(tag);
     push_uint(out, n as u64);
     out.extend_from_slice(b"\r\n");
@@ -85,11 +86,28 @@ pub fn bulk(out: &mut Vec<u8>, data: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// A bulk string holding the decimal form of `v`.
+/// A bulk string holding the decimal form of `v` (no allocation).
 pub fn bulk_int(out: &mut Vec<u8>, v: i64) {
-    let mut tmp = Vec::with_capacity(20);
-    push_int(&mut tmp, v);
-    bulk(out, &tmp);
+    let mut tmp = StackBuf::new();
+    let digits = {
+        let mut n = v.unsigned_abs();
+        let mut d = [0u8; 20];
+        let mut pos = d.len();
+        loop {
+            pos -= 1;
+            d[pos] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        if v < 0 {
+            tmp.push(b'-');
+        }
+        tmp.extend(&d[pos..]);
+        tmp.as_bytes()
+    };
+    bulk(out, digits);
 }
 
 /// The null bulk string: `$-1\r\n` (RESP2) or `_\r\n` (RESP3).
@@ -148,7 +166,8 @@ pub fn boolean(out: &mut Vec<u8>, v: bool, proto: Proto) {
 /// A double as Redis 7.0 replies it (`%.17g`, `inf`, `-inf`): a `,` value in RESP3,
 /// a bulk string in RESP2.
 pub fn double(out: &mut Vec<u8>, v: f64, proto: Proto) {
-    let text = format_double(v);
+    let mut text = StackBuf::new();
+    write_double(&mut text, v);
     match proto {
         Proto::Resp2 => bulk(out, text.as_bytes()),
         Proto::Resp3 => {
@@ -157,6 +176,25 @@ pub fn double(out: &mut Vec<u8>, v: f64, proto: Proto) {
             out.extend_from_slice(b"\r\n");
         }
     }
+}
+
+/// A big number (`DEBUG PROTOCOL bignum`): `(digits` in RESP3, a bulk string in RESP2.
+/// `digits` is an optional `-` followed by decimal digits.
+pub fn big_number(out: &mut Vec<u8>, digits: &[u8], proto: Proto) {
+    match proto {
+        Proto::Resp2 => bulk(out, digits),
+        Proto::Resp3 => {
+            out.push(b'(');
+            out.extend_from_slice(digits);
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+}
+
+/// An attribute header of `n` pairs (`|n`), RESP3 only: the caller appends the pairs and
+/// then the reply they annotate. RESP2 has no attributes; Redis sends only the reply.
+pub fn attribute(out: &mut Vec<u8>, n: usize) {
+    header(out, b'|', n);
 }
 
 /// Verbatim text (INFO, CLIENT LIST): `=len\r\ntxt:...` in RESP3, a bulk string in RESP2.
@@ -181,45 +219,106 @@ pub fn command<A: AsRef<[u8]>>(out: &mut Vec<u8>, argv: &[A]) {
 }
 
 /// Formats a double as C's `%.17g` (Redis 7.0's `addReplyDouble`), with `inf`/`-inf`
-/// and `nan` spelled as Redis spells them.
+/// spelled as Redis spells them and NaN as glibc prints it (`nan`, `-nan`).
 pub fn format_double(v: f64) -> String {
-    if v.is_nan() {
-        return "nan".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    if v == 0.0 {
-        return if v.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
-    }
-    const P: i32 = 17;
-    // Scientific form with P significant digits gives the decimal exponent X.
-    let sci = format!("{:.*e}", (P - 1) as usize, v);
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let x: i32 = exp.parse().unwrap_or(0);
-    let mut s = if !(-4..P).contains(&x) {
-        let m = strip_zeros(mantissa);
-        let sign = if x < 0 { '-' } else { '+' };
-        format!("{m}e{sign}{:02}", x.abs())
-    } else {
-        let decimals = (P - 1 - x).max(0) as usize;
-        strip_zeros(&format!("{:.*}", decimals, v)).to_string()
-    };
-    if s == "-0" {
-        s = "-0".into();
-    }
-    s
+    let mut b = StackBuf::new();
+    write_double(&mut b, v);
+    String::from_utf8_lossy(b.as_bytes()).into_owned()
 }
 
-fn strip_zeros(s: &str) -> &str {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.')
+/// `%.17g` into a stack buffer: `P` significant digits, exponent form when the decimal
+/// exponent is below -4 or at least `P`, trailing zeros dropped.
+fn write_double(out: &mut StackBuf, v: f64) {
+    use std::fmt::Write;
+    if v.is_nan() {
+        out.extend(if v.is_sign_negative() {
+            b"-nan"
+        } else {
+            b"nan"
+        });
+        return;
+    }
+    if v.is_infinite() {
+        out.extend(if v > 0.0 { b"inf" } else { b"-inf" });
+        return;
+    }
+    if v == 0.0 {
+        out.extend(if v.is_sign_negative() { b"-0" } else { b"0" });
+        return;
+    }
+    const P: i32 = 17;
+    // Scientific form with P significant digits, rounded as printf rounds (exactly),
+    // gives the decimal exponent X.
+    let mut sci = StackBuf::new();
+    let _ = write!(sci, "{:.*e}", (P - 1) as usize, v);
+    let sci = sci.as_bytes();
+    let e = sci.iter().position(|&b| b == b'e').unwrap_or(sci.len());
+    let (mantissa, exp) = (&sci[..e], sci.get(e + 1..).unwrap_or(b"0"));
+    let x = crate::parse_i64(exp).unwrap_or(0) as i32;
+    if !(-4..P).contains(&x) {
+        out.extend(strip_zeros(mantissa));
+        out.extend(if x < 0 { b"e-" } else { b"e+" });
+        if x.abs() < 10 {
+            out.push(b'0');
+        }
+        let _ = write!(out, "{}", x.abs());
     } else {
-        s
+        let mut fixed = StackBuf::new();
+        let _ = write!(fixed, "{:.*}", (P - 1 - x) as usize, v);
+        out.extend(strip_zeros(fixed.as_bytes()));
+    }
+}
+
+/// Drops trailing zeros after a decimal point, and the point if nothing follows it.
+fn strip_zeros(s: &[u8]) -> &[u8] {
+    if !s.contains(&b'.') {
+        return s;
+    }
+    let mut end = s.len();
+    while end > 0 && s[end - 1] == b'0' {
+        end -= 1;
+    }
+    if end > 0 && s[end - 1] == b'.' {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// A small text buffer on the stack, long enough for any number this module formats
+/// (`{:.16e}` of an f64 is at most 24 bytes, `{:.20}` of one below 1e17 at most 39).
+struct StackBuf {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl StackBuf {
+    fn new() -> Self {
+        StackBuf {
+            buf: [0; 64],
+            len: 0,
+        }
+    }
+    fn push(&mut self, b: u8) {
+        self.extend(&[b]);
+    }
+    /// Appends what fits; the sizes above make truncation impossible.
+    fn extend(&mut self, s: &[u8]) {
+        let n = s.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&s[..n]);
+        self.len += n;
+    }
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl std::fmt::Write for StackBuf {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if s.len() > self.buf.len() - self.len {
+            return Err(std::fmt::Error);
+        }
+        self.extend(s.as_bytes());
+        Ok(())
     }
 }
 
@@ -235,54 +334,4 @@ pub fn format_float_human(v: f64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn enc(f: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
-        let mut v = Vec::new();
-        f(&mut v);
-        v
-    }
-
-    #[test]
-    fn integers() {
-        assert_eq!(enc(|o| int(o, 0)), b":0\r\n");
-        assert_eq!(enc(|o| int(o, -42)), b":-42\r\n");
-        assert_eq!(enc(|o| int(o, i64::MIN)), b":-9223372036854775808\r\n");
-        assert_eq!(enc(|o| bulk_int(o, 123)), b"$3\r\n123\r\n");
-    }
-
-    #[test]
-    fn resp2_and_resp3_shapes() {
-        assert_eq!(enc(|o| null(o, Proto::Resp2)), b"$-1\r\n");
-        assert_eq!(enc(|o| null(o, Proto::Resp3)), b"_\r\n");
-        assert_eq!(enc(|o| map(o, 2, Proto::Resp2)), b"*4\r\n");
-        assert_eq!(enc(|o| map(o, 2, Proto::Resp3)), b"%2\r\n");
-        assert_eq!(enc(|o| verbatim(o, b"a", Proto::Resp3)), b"=5\r\ntxt:a\r\n");
-        assert_eq!(enc(|o| double(o, 1.5, Proto::Resp3)), b",1.5\r\n");
-        assert_eq!(enc(|o| error(o, "ERR a\r\nb")), b"-ERR a  b\r\n");
-    }
-
-    #[test]
-    fn doubles_match_printf_17g() {
-        assert_eq!(format_double(1.1), "1.1000000000000001");
-        assert_eq!(format_double(1.5), "1.5");
-        assert_eq!(format_double(100.0), "100");
-        assert_eq!(format_double(1e17), "1e+17");
-        assert_eq!(format_double(1e16), "10000000000000000");
-        assert_eq!(format_double(0.0001), "0.0001");
-        assert_eq!(format_double(0.00001), "1.0000000000000001e-05");
-        assert_eq!(format_double(-2.5), "-2.5");
-        assert_eq!(format_double(f64::INFINITY), "inf");
-        assert_eq!(format_double(f64::NEG_INFINITY), "-inf");
-        assert_eq!(format_double(3.0), "3");
-    }
-
-    #[test]
-    fn human_floats() {
-        assert_eq!(format_float_human(10.6), "10.6");
-        assert_eq!(format_float_human(3.0), "3");
-        assert_eq!(format_float_human(-0.0), "0");
-        assert_eq!(format_float_human(1e20), "100000000000000000000");
-    }
-}
+mod tests;

@@ -1,7 +1,17 @@
-//! Decoding any RESP2/RESP3 value, zero-copy over [`Bytes`].
+//! Decoding any RESP2/RESP3 value, zero-copy over [`Bytes`], and writing it back.
 //!
 //! Used by the client side of the protocol: a replica reading its master's replies, the
 //! embedding API turning a reply into a value, and tests.
+//!
+//! [`Frame::decode`] is strict where a server's output is unambiguous (CRLF after every
+//! line and payload, integers as `string2ll` reads them, big numbers as optional `-` and
+//! digits, booleans `t`/`f`) and lenient where RESP3 implementations differ (doubles
+//! accept whatever Rust's `f64` parser does, including `inf`, `-inf` and `nan`). It never
+//! panics, and a declared length or count is only compared with the bytes present, never
+//! allocated: a frame that claims 2^62 elements costs nothing until they arrive. Nesting
+//! deeper than 64 levels is refused. Attributes (`|`) are read and dropped: the frame they
+//! annotate is returned, and the bytes they used count in the consumed length. The RESP3
+//! streamed forms (`$?`, `*?`, `;`, `.`) are not supported; Redis never sends them.
 
 use bytes::Bytes;
 
@@ -24,9 +34,9 @@ pub enum Frame {
     Double(f64),
     /// `#t` / `#f`
     Boolean(bool),
-    /// `=n` with its three-letter format (`txt`)
+    /// `=n` verbatim text, without its `txt:`/`mkd:` format prefix
     Verbatim(Bytes),
-    /// `(n` big number, as text
+    /// `(n` big number, as its decimal text (`-` and digits)
     BigNumber(Bytes),
     /// `%n` pairs
     Map(Vec<(Frame, Frame)>),
@@ -120,13 +130,11 @@ fn count(buf: &[u8], pos: &mut usize) -> Result<Option<usize>, FrameError> {
 }
 
 fn blob(buf: &Bytes, pos: &mut usize, n: usize) -> Result<Bytes, FrameError> {
-    let end = pos.checked_add(n).ok_or(FrameError::Invalid {
-        pos: *pos,
-        reason: "length overflow",
-    })?;
-    if end + 2 > buf.len() {
-        return Err(FrameError::Incomplete);
-    }
+    // A length past the end of any possible buffer is merely incomplete, like any other.
+    let end = match pos.checked_add(n) {
+        Some(end) if end.checked_add(2).is_some_and(|e| e <= buf.len()) => end,
+        _ => return Err(FrameError::Incomplete),
+    };
     if &buf[end..end + 2] != b"\r\n" {
         return Err(FrameError::Invalid {
             pos: end,
@@ -172,7 +180,17 @@ fn decode_at(buf: &Bytes, pos: &mut usize, depth: usize) -> Result<Frame, FrameE
         b'+' => Frame::Simple(simple_line(pos)?),
         b'-' => Frame::Error(simple_line(pos)?),
         b':' => Frame::Integer(int_line(buf, pos)?),
-        b'(' => Frame::BigNumber(simple_line(pos)?),
+        b'(' => {
+            let l = simple_line(pos)?;
+            let digits = l.strip_prefix(b"-").unwrap_or(&l);
+            if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+                return Err(FrameError::Invalid {
+                    pos: tag_pos + 1,
+                    reason: "bad big number",
+                });
+            }
+            Frame::BigNumber(l)
+        }
         b'_' => {
             let (end, next) = line(buf, *pos)?;
             if end != *pos {
@@ -274,38 +292,77 @@ fn decode_at(buf: &Bytes, pos: &mut usize, depth: usize) -> Result<Frame, FrameE
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decodes_nested_values() {
-        let b = Bytes::from_static(b"*3\r\n$3\r\nfoo\r\n:-7\r\n%1\r\n+a\r\n#t\r\n");
-        let (f, n) = Frame::decode(&b).unwrap();
-        assert_eq!(n, b.len());
-        assert_eq!(
-            f,
-            Frame::Array(vec![
-                Frame::Bulk(Bytes::from_static(b"foo")),
-                Frame::Integer(-7),
-                Frame::Map(vec![(
-                    Frame::Simple(Bytes::from_static(b"a")),
-                    Frame::Boolean(true)
-                )]),
-            ])
-        );
-    }
-
-    #[test]
-    fn incomplete_and_invalid() {
-        let b = Bytes::from_static(b"$5\r\nab");
-        assert_eq!(Frame::decode(&b), Err(FrameError::Incomplete));
-        let b = Bytes::from_static(b"$9999999999999\r\n");
-        assert_eq!(Frame::decode(&b), Err(FrameError::Incomplete));
-        let b = Bytes::from_static(b"?x\r\n");
-        assert!(matches!(
-            Frame::decode(&b),
-            Err(FrameError::Invalid { pos: 0, .. })
-        ));
+impl Frame {
+    /// Appends this frame in RESP3, the form [`Frame::decode`] reads back to an equal
+    /// frame: `_` for null, `=` with `txt:` for verbatim text, `!` for an error holding CR
+    /// or LF, a shortest round-trip form for doubles. A `Simple` holding CR (which no
+    /// decoded frame does) would not read back.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        use crate::encode::{header, push_int};
+        match self {
+            Frame::Simple(s) => {
+                out.push(b'+');
+                out.extend_from_slice(s);
+                out.extend_from_slice(b"\r\n");
+            }
+            Frame::Error(s) if s.iter().any(|&b| b == b'\r' || b == b'\n') => {
+                header(out, b'!', s.len());
+                out.extend_from_slice(s);
+                out.extend_from_slice(b"\r\n");
+            }
+            Frame::Error(s) => {
+                out.push(b'-');
+                out.extend_from_slice(s);
+                out.extend_from_slice(b"\r\n");
+            }
+            Frame::Integer(v) => {
+                out.push(b':');
+                push_int(out, *v);
+                out.extend_from_slice(b"\r\n");
+            }
+            Frame::Bulk(b) => crate::encode::bulk(out, b),
+            Frame::Null => out.extend_from_slice(b"_\r\n"),
+            Frame::Double(v) => {
+                out.push(b',');
+                if v.is_nan() {
+                    out.extend_from_slice(b"nan");
+                } else if v.is_infinite() {
+                    out.extend_from_slice(if *v > 0.0 { b"inf" } else { b"-inf" });
+                } else {
+                    // `{:?}` is the shortest text that parses back to the same value.
+                    use std::io::Write;
+                    let _ = write!(out, "{v:?}");
+                }
+                out.extend_from_slice(b"\r\n");
+            }
+            Frame::Boolean(v) => out.extend_from_slice(if *v { b"#t\r\n" } else { b"#f\r\n" }),
+            Frame::Verbatim(t) => crate::encode::verbatim(out, t, crate::Proto::Resp3),
+            Frame::BigNumber(n) => {
+                out.push(b'(');
+                out.extend_from_slice(n);
+                out.extend_from_slice(b"\r\n");
+            }
+            Frame::Array(v) | Frame::Set(v) | Frame::Push(v) => {
+                let tag = match self {
+                    Frame::Array(_) => b'*',
+                    Frame::Set(_) => b'~',
+                    _ => b'>',
+                };
+                header(out, tag, v.len());
+                for f in v {
+                    f.encode(out);
+                }
+            }
+            Frame::Map(pairs) => {
+                header(out, b'%', pairs.len());
+                for (k, v) in pairs {
+                    k.encode(out);
+                    v.encode(out);
+                }
+            }
+        }
     }
 }
+
+#[cfg(test)]
+mod tests;

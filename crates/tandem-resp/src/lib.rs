@@ -9,6 +9,9 @@
 //! * [`frame`] decodes any RESP2/RESP3 value, zero-copy over [`bytes::Bytes`]; it is
 //!   what a client of a Redis server (a replica reading its master, a test) uses.
 //!
+//! `fuzzing` (hidden) holds the property checks that the fuzz targets in `fuzz/` run and
+//! that `cargo test` replays over the committed corpus.
+//!
 //! Invariants: parsers never panic on any input, never allocate what the input merely
 //! claims (a declared length is checked against the configured limit first), and
 //! distinguish "incomplete, wait for more bytes" from "protocol error". Error texts are
@@ -18,6 +21,8 @@
 
 pub mod encode;
 pub mod frame;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod request;
 
 pub use frame::{Frame, FrameError};

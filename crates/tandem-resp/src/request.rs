@@ -1,13 +1,34 @@
 //! Parsing client requests: RESP multibulk (`*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`) and inline
-//! commands (`GET k\r\n`), exactly as Redis 7.0's `processMultibulkBuffer` and
-//! `processInlineBuffer` accept them.
+//! commands (`GET k\r\n`), as Redis 7.0's `processMultibulkBuffer`, `processInlineBuffer`
+//! and `sdssplitargs` accept them.
 //!
-//! The parser is check-then-parse over a borrowed buffer: it returns `Ok(None)` until a
-//! whole request is present, and a [`Request`] whose arguments are slices of that buffer
-//! (multibulk) or of the parser's scratch space (inline arguments, which may contain
-//! escapes). [`Request::consumed`] is the exact number of bytes the request occupied;
-//! the caller advances its buffer by that much. No heap allocation happens per request
-//! once the parser's span vector has grown to the largest argument count seen.
+//! The parser works over a borrowed buffer that holds the pending request at its start.
+//! It returns `Ok(None)` until the whole request is there, and then a [`Request`] whose
+//! arguments are slices of that buffer (multibulk) or of the parser's scratch space
+//! (inline arguments, which may contain escapes). [`Request::consumed`] is the exact number
+//! of bytes the request occupied; the caller drops that many bytes from the front.
+//!
+//! A request that arrives in pieces is not parsed again from its start: the parser keeps
+//! how far it got (the arguments already complete, the bulk length being waited for, how
+//! far a line was searched), so the total work is linear in the bytes received. In return
+//! the caller must, after `Ok(None)`, pass the same bytes again (moved if it likes) with
+//! any new bytes appended, or call [`RequestParser::reset`]. No heap allocation happens
+//! per request once the parser's vectors have grown to the largest request seen.
+//!
+//! Details that follow Redis exactly:
+//! * A count or length line ends at its CR; the byte after it is skipped unseen, as are the
+//!   two bytes after a bulk payload. Numbers follow `string2ll` (no `+`, no leading zero).
+//! * `*0`, `*-1` and any negative count are empty requests, which the caller skips.
+//! * Redis looks for line ends with `strchr`, which stops at a NUL byte: a NUL before the
+//!   end of a count, length or inline line means that line never ends, and the request
+//!   waits until the line is too long.
+//! * Inline lines are split like `sdssplitargs` (see [`RequestParser::parse`]).
+//!
+//! One deliberate difference: Redis applies its 64 KB line limit to whatever happens to be
+//! buffered when it looks (its reads are 16 KB), so whether a 64–80 KB line passes depends
+//! on how the bytes arrived. Here the limit applies to the line itself: a line whose end is
+//! more than 64 KB from its start is too big, however the bytes arrived — what Redis does
+//! when they trickle in.
 
 use std::fmt;
 
@@ -15,6 +36,12 @@ use crate::parse_i64;
 
 /// Longest inline request, or count line, Redis accepts (`PROTO_INLINE_MAX_SIZE`).
 pub const INLINE_MAX_SIZE: usize = 64 * 1024;
+
+/// Longest bulk string an unauthenticated client may send.
+const UNAUTH_MAX_BULK: u64 = 16384;
+
+/// Most arguments an unauthenticated client may send.
+const UNAUTH_MAX_ARGS: i64 = 10;
 
 /// Limits applied while parsing, checked before anything is allocated.
 #[derive(Clone, Copy, Debug)]
@@ -25,7 +52,7 @@ pub struct RequestLimits {
     /// or a bulk over 16384 bytes is refused, as Redis does.
     pub unauthenticated: bool,
     /// Whether the peer is our master: its bulks are exempt from `proto_max_bulk_len`
-    /// and it may not use inline commands.
+    /// and it may not use inline commands (an empty line, its keepalive, is fine).
     pub from_master: bool,
 }
 
@@ -47,21 +74,22 @@ pub enum ProtocolError {
     InvalidMultibulkLength,
     /// A `$<n>` length is not a number, negative, or over `proto-max-bulk-len`.
     InvalidBulkLength,
-    /// Something other than `$` where a bulk string must start.
+    /// Something other than `$` where a bulk string must start (the byte found).
     ExpectedDollar(u8),
-    /// The `*<n>` line is longer than 64 KB without a CR.
+    /// The `*<n>` line is longer than 64 KB.
     TooBigMbulkCountString,
-    /// A `$<n>` line is longer than 64 KB without a CR.
+    /// A `$<n>` line is longer than 64 KB.
     TooBigBulkCountString,
-    /// An inline request is longer than 64 KB without a newline.
+    /// An inline request is longer than 64 KB.
     TooBigInlineRequest,
-    /// Quotes in an inline request do not balance.
+    /// Quotes in an inline request do not balance, or a closing quote is followed by
+    /// something other than a space.
     UnbalancedQuotes,
     /// An unauthenticated client sent more than 10 arguments.
     UnauthenticatedMultibulkLength,
     /// An unauthenticated client sent a bulk over 16384 bytes.
     UnauthenticatedBulkLength,
-    /// Our master sent an inline request.
+    /// Our master sent an inline request. Redis closes the link without replying.
     MasterInline,
 }
 
@@ -89,9 +117,25 @@ impl std::error::Error for ProtocolError {}
 
 impl ProtocolError {
     /// The error reply a client gets before its connection is closed, e.g.
-    /// `ERR Protocol error: invalid bulk length`.
+    /// `ERR Protocol error: invalid bulk length`. A byte over 0x7f in
+    /// [`ProtocolError::ExpectedDollar`] comes out as a Latin-1 character here; use
+    /// [`ProtocolError::write_reply`] for Redis's exact bytes.
     pub fn reply_text(&self) -> String {
         format!("ERR {self}")
+    }
+
+    /// Appends the whole error reply, byte for byte as Redis sends it
+    /// (`-ERR Protocol error: expected '$', got '\xff'\r\n`; CR or LF shown as a space).
+    /// Nothing is to be sent for [`ProtocolError::MasterInline`]: the caller decides.
+    pub fn write_reply(&self, out: &mut Vec<u8>) {
+        match self {
+            ProtocolError::ExpectedDollar(c) => {
+                out.extend_from_slice(b"-ERR Protocol error: expected '$', got '");
+                out.push(if matches!(c, b'\r' | b'\n') { b' ' } else { *c });
+                out.extend_from_slice(b"'\r\n");
+            }
+            other => crate::encode::error(out, &other.reply_text()),
+        }
     }
 }
 
@@ -102,11 +146,41 @@ struct Span {
     scratch: bool,
 }
 
+/// Where a request that has not fully arrived stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Stage {
+    /// No request under way.
+    #[default]
+    Idle,
+    /// Waiting for the end of the `*<count>` line.
+    Count,
+    /// `left` bulk strings to go; waiting for the end of the `$<len>` line at `pos`.
+    Header { left: u32 },
+    /// `left` bulk strings to go (this one included); its `len` bytes start at `pos`.
+    Payload { left: u32, len: usize },
+    /// Waiting for the newline ending an inline request.
+    Inline,
+}
+
 /// A reusable request parser (one per connection).
 #[derive(Debug, Default)]
 pub struct RequestParser {
+    /// Arguments found so far (of the pending request, or of the one last returned).
     spans: Vec<Span>,
+    /// Unescaped inline arguments.
     scratch: Vec<u8>,
+    stage: Stage,
+    /// Offset of the line or payload being waited for.
+    pos: usize,
+    /// How far the line starting at `pos` has been searched for its end.
+    scanned: usize,
+    /// Length and first byte of the buffer at the last call, to notice a caller that did
+    /// not keep the contract (then the parser starts over instead of misreading).
+    seen_len: usize,
+    seen_first: u8,
+    /// Bytes examined and steps taken, to prove that pieces are not parsed twice.
+    #[cfg(test)]
+    work: usize,
 }
 
 /// One complete request, borrowing the input buffer.
@@ -125,7 +199,7 @@ impl<'a> Request<'a> {
         self.consumed
     }
     /// Number of arguments, the command name included. Zero for an empty request
-    /// (a blank inline line or `*0`), which the caller skips.
+    /// (a blank inline line, `*0` or `*-1`), which the caller skips.
     pub fn len(&self) -> usize {
         self.spans.len()
     }
@@ -137,7 +211,7 @@ impl<'a> Request<'a> {
     pub fn is_inline(&self) -> bool {
         self.inline
     }
-    /// Argument `i` (0 is the command name).
+    /// Argument `i` (0 is the command name). Panics if `i >= self.len()`.
     pub fn arg(&self, i: usize) -> &'a [u8] {
         let s = self.spans[i];
         if s.scratch {
@@ -152,9 +226,41 @@ impl<'a> Request<'a> {
     }
 }
 
-/// Result of looking for a line end.
-fn find_cr(buf: &[u8]) -> Option<usize> {
-    buf.iter().position(|&b| b == b'\r')
+/// Outcome of looking for the end of a line.
+enum LineEnd {
+    /// The terminator is at this offset.
+    At(usize),
+    /// Not there yet.
+    Wait,
+    /// It cannot be within 64 KB of the line's start any more.
+    TooBig,
+}
+
+/// Looks for `term` in the line starting at `start`, resuming at `*scanned`. Like
+/// `strchr`, a NUL ends the search for good (`*scanned` then stays on it).
+fn find_line_end(buf: &[u8], start: usize, scanned: &mut usize, term: u8) -> LineEnd {
+    let window_end = buf.len().min(start + INLINE_MAX_SIZE + 1);
+    let from = (*scanned).max(start);
+    if from < window_end {
+        if let Some(i) = buf[from..window_end]
+            .iter()
+            .position(|&b| b == term || b == 0)
+        {
+            let at = from + i;
+            if buf[at] == term {
+                *scanned = at;
+                return LineEnd::At(at);
+            }
+            *scanned = at;
+        } else {
+            *scanned = window_end;
+        }
+    }
+    if buf.len() - start > INLINE_MAX_SIZE {
+        LineEnd::TooBig
+    } else {
+        LineEnd::Wait
+    }
 }
 
 impl RequestParser {
@@ -163,160 +269,223 @@ impl RequestParser {
         Self::default()
     }
 
-    /// Parses the request at the start of `buf`. `Ok(None)` means more bytes are needed
-    /// (nothing was consumed); an error means the connection must be closed after the
-    /// error reply.
+    /// Forgets a partly parsed request. Needed only before passing a buffer that does
+    /// not continue the one given to the last call that returned `Ok(None)`.
+    pub fn reset(&mut self) {
+        self.stage = Stage::Idle;
+        self.pos = 0;
+        self.scanned = 0;
+        self.spans.clear();
+        self.scratch.clear();
+    }
+
+    /// Whether part of a request has been seen (the last call returned `Ok(None)` on a
+    /// non-empty buffer).
+    pub fn is_pending(&self) -> bool {
+        self.stage != Stage::Idle
+    }
+
+    /// Parses the request at the start of `buf`.
+    ///
+    /// `Ok(None)` means more bytes are needed; nothing is consumed, and the next call must
+    /// be given the same bytes followed by whatever arrived since (see the module docs).
+    /// An error means the connection must be closed after the error reply.
+    ///
+    /// A request not starting with `*` is inline: one line up to `\n` (a CR before it is
+    /// dropped), split on spaces like Redis's `sdssplitargs`: blanks are
+    /// space, `\t`, `\n`, `\r`, `\v` and `\f`; `"..."` understands `\xHH`, `\n`, `\r`,
+    /// `\t`, `\b`, `\a` and `\<any>`; `'...'` understands only `\'`; a closing quote must
+    /// be followed by a blank or the end of the line; quotes may start in the middle of
+    /// a word (`a"b c"` is `ab c`).
     pub fn parse<'a>(
         &'a mut self,
         buf: &'a [u8],
         limits: &RequestLimits,
     ) -> Result<Option<Request<'a>>, ProtocolError> {
-        self.spans.clear();
-        self.scratch.clear();
-        if buf.is_empty() {
-            return Ok(None);
+        if self.stage != Stage::Idle
+            && (buf.len() < self.seen_len || buf.first() != Some(&self.seen_first))
+        {
+            self.reset();
         }
-        let (consumed, inline) = if buf[0] == b'*' {
-            match self.parse_multibulk(buf, limits)? {
-                Some(n) => (n, false),
-                None => return Ok(None),
+        if self.stage == Stage::Idle {
+            self.spans.clear();
+            self.scratch.clear();
+            self.pos = 0;
+            self.scanned = 0;
+            let Some(&first) = buf.first() else {
+                return Ok(None);
+            };
+            self.stage = if first == b'*' {
+                Stage::Count
+            } else {
+                Stage::Inline
+            };
+        }
+        self.seen_len = buf.len();
+        self.seen_first = buf[0];
+        match self.advance(buf, limits) {
+            Ok(Some((consumed, inline))) => {
+                self.stage = Stage::Idle;
+                Ok(Some(Request {
+                    buf,
+                    scratch: &self.scratch,
+                    spans: &self.spans,
+                    consumed,
+                    inline,
+                }))
             }
-        } else {
-            match self.parse_inline(buf, limits)? {
-                Some(n) => (n, true),
-                None => return Ok(None),
+            Ok(None) => Ok(None),
+            Err(e) => {
+                self.reset();
+                Err(e)
             }
-        };
-        Ok(Some(Request {
-            buf,
-            scratch: &self.scratch,
-            spans: &self.spans,
-            consumed,
-            inline,
-        }))
+        }
     }
 
-    /// Bytes still needed before the request at the start of `buf` can complete, when
-    /// that is known (inside a long bulk string). Lets the caller size its buffer.
-    pub fn bytes_needed_hint(buf: &[u8]) -> Option<usize> {
-        let mut pos = 0;
-        if buf.first() != Some(&b'*') {
-            return None;
+    /// After `parse` returned `Ok(None)`: how many more bytes (beyond the buffer last
+    /// passed) the request needs at least, when that is known because the parser is inside
+    /// a bulk string — its payload and CRLF. Lets the caller read a big argument in one
+    /// piece, as Redis does for bulks of 32 KB and more.
+    pub fn bytes_needed_hint(&self) -> Option<usize> {
+        match self.stage {
+            Stage::Payload { len, .. } => {
+                let end = self.pos.saturating_add(len).saturating_add(2);
+                Some(end.saturating_sub(self.seen_len)).filter(|&n| n > 0)
+            }
+            _ => None,
         }
-        let cr = find_cr(buf)?;
-        let count = parse_i64(&buf[1..cr])?;
-        pos = pos + cr + 2;
-        for _ in 0..count.max(0) {
-            if pos >= buf.len() {
-                return None;
-            }
-            let cr = find_cr(&buf[pos..])? + pos;
-            if buf.get(pos) != Some(&b'$') {
-                return None;
-            }
-            let len = usize::try_from(parse_i64(&buf[pos + 1..cr])?).ok()?;
-            let end = cr + 2 + len + 2;
-            if end > buf.len() {
-                return Some(end - buf.len());
-            }
-            pos = end;
-        }
-        None
     }
 
-    fn parse_multibulk(
+    /// Moves the pending request forward; `Some((consumed, inline))` once it is complete.
+    fn advance(
         &mut self,
         buf: &[u8],
         limits: &RequestLimits,
-    ) -> Result<Option<usize>, ProtocolError> {
-        let Some(cr) = find_cr(buf) else {
-            if buf.len() > INLINE_MAX_SIZE {
-                return Err(ProtocolError::TooBigMbulkCountString);
+    ) -> Result<Option<(usize, bool)>, ProtocolError> {
+        loop {
+            #[cfg(test)]
+            {
+                self.work += 1;
             }
-            return Ok(None);
-        };
-        if cr + 2 > buf.len() {
-            return Ok(None);
-        }
-        let count = match parse_i64(&buf[1..cr]) {
-            Some(n) if n <= i64::from(i32::MAX) => n,
-            _ => return Err(ProtocolError::InvalidMultibulkLength),
-        };
-        if count > 10 && limits.unauthenticated {
-            return Err(ProtocolError::UnauthenticatedMultibulkLength);
-        }
-        let mut pos = cr + 2;
-        if count <= 0 {
-            return Ok(Some(pos));
-        }
-        for _ in 0..count {
-            let rest = &buf[pos..];
-            let Some(cr) = find_cr(rest) else {
-                if rest.len() > INLINE_MAX_SIZE {
-                    return Err(ProtocolError::TooBigBulkCountString);
+            match self.stage {
+                Stage::Idle => return Ok(None),
+                Stage::Inline => return self.inline(buf, limits),
+                Stage::Count => {
+                    let cr = match self.line_end(buf, 0, b'\r') {
+                        LineEnd::At(cr) => cr,
+                        LineEnd::Wait => return Ok(None),
+                        LineEnd::TooBig => return Err(ProtocolError::TooBigMbulkCountString),
+                    };
+                    if cr + 2 > buf.len() {
+                        return Ok(None);
+                    }
+                    let count = match parse_i64(&buf[1..cr]) {
+                        Some(n) if n <= i64::from(i32::MAX) => n,
+                        _ => return Err(ProtocolError::InvalidMultibulkLength),
+                    };
+                    if count > UNAUTH_MAX_ARGS && limits.unauthenticated {
+                        return Err(ProtocolError::UnauthenticatedMultibulkLength);
+                    }
+                    self.pos = cr + 2;
+                    self.scanned = self.pos;
+                    match u32::try_from(count) {
+                        Ok(left) if left > 0 => self.stage = Stage::Header { left },
+                        _ => return Ok(Some((self.pos, false))),
+                    }
                 }
-                return Ok(None);
-            };
-            if cr + 2 > rest.len() {
-                return Ok(None);
-            }
-            if rest[0] != b'$' {
-                return Err(ProtocolError::ExpectedDollar(rest[0]));
-            }
-            let len = match parse_i64(&rest[1..cr]) {
-                Some(n)
-                    if n >= 0 && (limits.from_master || n as u64 <= limits.proto_max_bulk_len) =>
-                {
-                    n as u64
+                Stage::Header { left } => {
+                    let start = self.pos;
+                    let cr = match self.line_end(buf, start, b'\r') {
+                        LineEnd::At(cr) => cr,
+                        LineEnd::Wait => return Ok(None),
+                        LineEnd::TooBig => return Err(ProtocolError::TooBigBulkCountString),
+                    };
+                    if cr + 2 > buf.len() {
+                        return Ok(None);
+                    }
+                    if buf[start] != b'$' {
+                        return Err(ProtocolError::ExpectedDollar(buf[start]));
+                    }
+                    let len = match parse_i64(&buf[start + 1..cr]) {
+                        Some(n)
+                            if n >= 0
+                                && (limits.from_master
+                                    || n.unsigned_abs() <= limits.proto_max_bulk_len) =>
+                        {
+                            n.unsigned_abs()
+                        }
+                        _ => return Err(ProtocolError::InvalidBulkLength),
+                    };
+                    if len > UNAUTH_MAX_BULK && limits.unauthenticated {
+                        return Err(ProtocolError::UnauthenticatedBulkLength);
+                    }
+                    let Ok(len) = usize::try_from(len) else {
+                        return Err(ProtocolError::InvalidBulkLength);
+                    };
+                    self.pos = cr + 2;
+                    self.stage = Stage::Payload { left, len };
                 }
-                _ => return Err(ProtocolError::InvalidBulkLength),
-            };
-            if len > 16384 && limits.unauthenticated {
-                return Err(ProtocolError::UnauthenticatedBulkLength);
+                Stage::Payload { left, len } => {
+                    let start = self.pos;
+                    // Redis skips the two bytes after the payload without looking at them.
+                    let Some(next) = start.checked_add(len).and_then(|e| e.checked_add(2)) else {
+                        return Err(ProtocolError::InvalidBulkLength);
+                    };
+                    if next > buf.len() {
+                        return Ok(None);
+                    }
+                    self.spans.push(Span {
+                        start,
+                        end: start + len,
+                        scratch: false,
+                    });
+                    self.pos = next;
+                    self.scanned = next;
+                    if left == 1 {
+                        return Ok(Some((next, false)));
+                    }
+                    self.stage = Stage::Header { left: left - 1 };
+                }
             }
-            let start = pos + cr + 2;
-            // Redis skips the two bytes after the payload without looking at them.
-            let Some(end) = usize::try_from(len).ok().and_then(|l| start.checked_add(l)) else {
-                return Err(ProtocolError::InvalidBulkLength);
-            };
-            if end.saturating_add(2) > buf.len() {
-                return Ok(None);
-            }
-            self.spans.push(Span {
-                start,
-                end,
-                scratch: false,
-            });
-            pos = end + 2;
         }
-        Ok(Some(pos))
     }
 
-    fn parse_inline(
+    fn line_end(&mut self, buf: &[u8], start: usize, term: u8) -> LineEnd {
+        #[cfg(test)]
+        let before = self.scanned.max(start);
+        let r = find_line_end(buf, start, &mut self.scanned, term);
+        #[cfg(test)]
+        {
+            self.work += self.scanned.saturating_sub(before) + 1;
+        }
+        r
+    }
+
+    fn inline(
         &mut self,
         buf: &[u8],
         limits: &RequestLimits,
-    ) -> Result<Option<usize>, ProtocolError> {
-        let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
-            if buf.len() > INLINE_MAX_SIZE {
-                return Err(ProtocolError::TooBigInlineRequest);
-            }
-            return Ok(None);
+    ) -> Result<Option<(usize, bool)>, ProtocolError> {
+        let nl = match self.line_end(buf, 0, b'\n') {
+            LineEnd::At(nl) => nl,
+            LineEnd::Wait => return Ok(None),
+            LineEnd::TooBig => return Err(ProtocolError::TooBigInlineRequest),
         };
         let line_end = if nl > 0 && buf[nl - 1] == b'\r' {
             nl - 1
         } else {
             nl
         };
-        let line = &buf[..line_end];
-        split_args(line, &mut self.scratch, &mut self.spans)?;
-        if !self.spans.is_empty() && limits.from_master {
+        split_args(&buf[..line_end], &mut self.scratch, &mut self.spans)?;
+        // A master may send an empty line as a keepalive, nothing else inline.
+        if line_end > 0 && limits.from_master {
             return Err(ProtocolError::MasterInline);
         }
-        Ok(Some(nl + 1))
+        Ok(Some((nl + 1, true)))
     }
 }
 
+/// `isspace` in the C locale.
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\n' | b'\r' | b'\t' | 0x0b | 0x0c)
 }
@@ -330,9 +499,8 @@ fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
-/// Splits a line like Redis's `sdssplitargs`: whitespace separates arguments;
-/// `"..."` supports `\xHH`, `\n`, `\r`, `\t`, `\b`, `\a` and `\<c>`; `'...'` supports
-/// `\'`; a closing quote must be followed by whitespace or the end of the line.
+/// Splits a line like Redis's `sdssplitargs` (rules in [`RequestParser::parse`]). The
+/// line holds no NUL: line ends are searched the way `strchr` does.
 fn split_args(
     line: &[u8],
     scratch: &mut Vec<u8>,
@@ -408,8 +576,12 @@ fn split_args(
                 if i >= n {
                     break;
                 }
+                // Only these end an unquoted word; `\v` and `\f` belong to it.
                 match line[i] {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => break,
+                    b' ' | b'\n' | b'\r' | b'\t' | 0 => {
+                        i += 1;
+                        break;
+                    }
                     b'"' => in_dq = true,
                     b'\'' => in_sq = true,
                     c => scratch.push(c),
@@ -426,127 +598,4 @@ fn split_args(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse_all(input: &[u8]) -> Result<Option<(Vec<Vec<u8>>, usize)>, ProtocolError> {
-        let mut p = RequestParser::new();
-        let lim = RequestLimits::default();
-        Ok(p.parse(input, &lim)?
-            .map(|r| (r.args().map(|a| a.to_vec()).collect(), r.consumed())))
-    }
-
-    #[test]
-    fn multibulk_exact_consumption() {
-        let input = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n";
-        let (args, used) = parse_all(input).unwrap().unwrap();
-        assert_eq!(args, vec![b"GET".to_vec(), b"k".to_vec()]);
-        assert_eq!(used, 20);
-        let (args, used) = parse_all(&input[20..]).unwrap().unwrap();
-        assert_eq!(args, vec![b"PING".to_vec()]);
-        assert_eq!(used, 14);
-    }
-
-    #[test]
-    fn incomplete_at_every_split() {
-        let input = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\n";
-        for cut in 0..input.len() {
-            assert_eq!(parse_all(&input[..cut]).unwrap(), None, "cut at {cut}");
-        }
-        assert!(parse_all(input).unwrap().is_some());
-    }
-
-    #[test]
-    fn inline_commands() {
-        let (args, used) = parse_all(b"ECHO \"a b\"\r\n").unwrap().unwrap();
-        assert_eq!(args, vec![b"ECHO".to_vec(), b"a b".to_vec()]);
-        assert_eq!(used, 12);
-        let (args, _) = parse_all(b"set k \"\\x41\\n\" 'it\\'s'\n")
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            args,
-            vec![
-                b"set".to_vec(),
-                b"k".to_vec(),
-                b"A\n".to_vec(),
-                b"it's".to_vec()
-            ]
-        );
-        let (args, used) = parse_all(b"\r\n").unwrap().unwrap();
-        assert!(args.is_empty());
-        assert_eq!(used, 2);
-        assert_eq!(
-            parse_all(b"ECHO \"abc\r\n"),
-            Err(ProtocolError::UnbalancedQuotes)
-        );
-        assert_eq!(
-            parse_all(b"ECHO \"a\"b\r\n"),
-            Err(ProtocolError::UnbalancedQuotes)
-        );
-    }
-
-    #[test]
-    fn errors_match_redis_texts() {
-        assert_eq!(
-            parse_all(b"*x\r\n").unwrap_err().reply_text(),
-            "ERR Protocol error: invalid multibulk length"
-        );
-        assert_eq!(
-            parse_all(b"*1\r\nfoo\r\n").unwrap_err().reply_text(),
-            "ERR Protocol error: expected '$', got 'f'"
-        );
-        assert_eq!(
-            parse_all(b"*1\r\n$-1\r\n").unwrap_err(),
-            ProtocolError::InvalidBulkLength
-        );
-        assert_eq!(
-            parse_all(b"*1\r\n$2000000000\r\n").unwrap_err(),
-            ProtocolError::InvalidBulkLength
-        );
-        assert_eq!(
-            parse_all(b"*3000000000\r\n").unwrap_err(),
-            ProtocolError::InvalidMultibulkLength
-        );
-        let big = vec![b'a'; INLINE_MAX_SIZE + 1];
-        assert_eq!(
-            parse_all(&big).unwrap_err().reply_text(),
-            "ERR Protocol error: too big inline request"
-        );
-    }
-
-    #[test]
-    fn empty_multibulk_is_skipped() {
-        let (args, used) = parse_all(b"*0\r\n").unwrap().unwrap();
-        assert!(args.is_empty());
-        assert_eq!(used, 4);
-        let (args, used) = parse_all(b"*-1\r\n").unwrap().unwrap();
-        assert!(args.is_empty());
-        assert_eq!(used, 5);
-    }
-
-    #[test]
-    fn unauthenticated_limits() {
-        let mut p = RequestParser::new();
-        let lim = RequestLimits {
-            unauthenticated: true,
-            ..Default::default()
-        };
-        assert_eq!(
-            p.parse(b"*11\r\n", &lim).unwrap_err(),
-            ProtocolError::UnauthenticatedMultibulkLength
-        );
-        assert_eq!(
-            p.parse(b"*1\r\n$16385\r\n", &lim).unwrap_err(),
-            ProtocolError::UnauthenticatedBulkLength
-        );
-    }
-
-    #[test]
-    fn needed_hint() {
-        assert_eq!(
-            RequestParser::bytes_needed_hint(b"*2\r\n$3\r\nSET\r\n$100\r\nab"),
-            Some(100)
-        );
-    }
-}
+mod tests;

@@ -68,10 +68,10 @@ impl Exec {
             && !self.sess.is_blocked()
     }
 
-    /// After [`Exec::process`] stopped at the unfinished request `pending`: how many
-    /// more bytes it needs at least, when known (inside a bulk string).
-    fn bulk_hint(&self, pending: &[u8]) -> Option<usize> {
-        RequestParser::bytes_needed_hint(pending)
+    /// After [`Exec::process`] stopped at an unfinished request: how many more bytes it
+    /// needs at least, when known (inside a bulk string).
+    fn bulk_hint(&self) -> Option<usize> {
+        self.parser.bytes_needed_hint()
     }
 
     /// Bytes waiting to be written.
@@ -110,7 +110,7 @@ impl Exec {
                     self.after(flow);
                 }
                 Err(e) => {
-                    encode::error(&mut self.wbuf, &e.reply_text());
+                    e.write_reply(&mut self.wbuf);
                     let reason = e.to_string();
                     let reason = reason.trim_start_matches("Protocol error: ");
                     verbose!(
@@ -381,7 +381,7 @@ impl Conn {
     /// How many more bytes the unfinished request at the start of the query buffer needs
     /// at least, when the parser knows (inside a bulk string).
     fn bulk_hint(&self) -> Option<usize> {
-        self.ex.bulk_hint(&self.rbuf[self.rstart..self.rend])
+        self.ex.bulk_hint()
     }
 
     /// Frees buffers an idle connection does not need (called from cron).

@@ -1,0 +1,4 @@
+//! Benchmark suites, one module per subsystem.
+
+pub mod keyspace;
+pub mod resp;
