@@ -92,7 +92,18 @@ def make_server(request, workdir):
 
 
 def pytest_terminal_summary(terminalreporter):
-    if difftest.UNKNOWN_IN_TANDEM:
+    unknown = difftest.UNKNOWN_IN_TANDEM
+    if unknown:
         terminalreporter.section("commands tandem does not know yet (differential cases)")
-        for cmd, n in sorted(difftest.UNKNOWN_IN_TANDEM.items()):
-            terminalreporter.write_line(f"{cmd:24} in {n} failing case/mode runs")
+        words = [f"{cmd}({n})" for cmd, n in sorted(unknown.items())]
+        line = ""
+        for w in words:
+            if len(line) + len(w) + 1 > 88:
+                terminalreporter.write_line(line)
+                line = ""
+            line = f"{line} {w}" if line else w
+        terminalreporter.write_line(line)
+        terminalreporter.write_line(
+            f"{len(unknown)} commands answered 'unknown command' where redis-server did not "
+            "(in parentheses: the number of failing case/mode runs that use them)"
+        )

@@ -43,7 +43,7 @@ RAW_ONLY = ("resp2", "resp3")
 # Commands whose reply is several frames (or depends on the subscription state).
 SUB_COMMANDS = {"SUBSCRIBE", "PSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SSUBSCRIBE", "SUNSUBSCRIBE"}
 
-# tandem replied "unknown command" where Redis did not: command -> number of cases.
+# tandem replied "unknown command" where Redis did not: command -> number of case runs.
 UNKNOWN_IN_TANDEM: Counter = Counter()
 
 
@@ -429,6 +429,7 @@ def _show(v):
 def compare(case: Case, mode: str, got, want) -> list[str]:
     """Differences between tandem's replies (`got`) and Redis's (`want`), as report lines."""
     problems = []
+    unknown = set()
     n = max(len(got), len(want))
     for i in range(n):
         g = got[i] if i < len(got) else (None, "<missing>")
@@ -443,7 +444,10 @@ def compare(case: Case, mode: str, got, want) -> list[str]:
         problems.append(f"  step {i + 1}: {step}\n    tandem: {_show(gv)}\n    redis:  {_show(wv)}")
         cmd = st.command
         if cmd and _is_unknown_command(gv) and not _is_unknown_command(wv):
-            UNKNOWN_IN_TANDEM[cmd] += 1
+            if "unknown subcommand" in repr(gv) and len(st.args) > 1:
+                cmd += " " + st.args[1].decode(errors="replace").upper()
+            unknown.add(cmd)
+    UNKNOWN_IN_TANDEM.update(unknown)
     return problems
 
 

@@ -47,7 +47,11 @@ def transcript(server, extra):
     return out
 
 
-@pytest.mark.parametrize("extra", [[], ["--no-raw"], ["--raw"]], ids=["default", "no-raw", "raw"])
+@pytest.mark.parametrize(
+    "extra",
+    [[], ["--no-raw"], ["--raw"], ["-3", "--no-raw"]],
+    ids=["default", "no-raw", "raw", "resp3-no-raw"],
+)
 def test_one_shot_commands(pair, extra):
     tandem, redis_ref = pair
     want = transcript(redis_ref, extra)

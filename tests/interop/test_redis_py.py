@@ -129,9 +129,16 @@ def test_pubsub_handler_thread(server):
         if len(got) == 3:
             done.set()
 
+    errors = []
+
+    def on_error(e, pubsub, thread):
+        errors.append(e)
+        thread.stop()
+        done.set()
+
     p = r.pubsub(ignore_subscribe_messages=True)
     p.subscribe(**{"events": handler})
-    t = p.run_in_thread(sleep_time=0.05, daemon=True)
+    t = p.run_in_thread(sleep_time=0.05, daemon=True, exception_handler=on_error)
     try:
         pub = server.client()
         deadline = time.monotonic() + 5
@@ -140,6 +147,7 @@ def test_pubsub_handler_thread(server):
         for i in range(3):
             pub.publish("events", f"e{i}")
         assert done.wait(5), got
+        assert not errors, errors[0]
         assert got == [b"e0", b"e1", b"e2"]
     finally:
         t.stop()
@@ -158,14 +166,29 @@ def test_blpop_timeout(server):
     assert 0.25 <= elapsed < 3
 
 
-def pusher(server, delay, *cmd):
-    def go():
-        time.sleep(delay)
-        server.client().execute_command(*cmd)
+class Pusher(threading.Thread):
+    """Runs one command from another client after `delay`; join() re-raises its error."""
 
-    t = threading.Thread(target=go, daemon=True)
-    t.start()
-    return t
+    def __init__(self, server, delay, *cmd):
+        super().__init__(daemon=True)
+        self.server, self.delay, self.cmd, self.error = server, delay, cmd, None
+        self.start()
+
+    def run(self):
+        time.sleep(self.delay)
+        try:
+            self.server.client().execute_command(*self.cmd)
+        except Exception as e:  # noqa: BLE001 - reported by join()
+            self.error = e
+
+    def join(self, timeout=10):
+        super().join(timeout)
+        if self.error:
+            raise self.error
+
+
+def pusher(server, delay, *cmd):
+    return Pusher(server, delay, *cmd)
 
 
 @pytest.mark.parametrize("protocol", [2, 3])
@@ -197,7 +220,10 @@ def test_blocked_clients_served_in_order(server):
     results = {}
 
     def waiter(name):
-        results[name] = server.client().blpop(["fifo"], timeout=5)
+        try:
+            results[name] = server.client().blpop(["fifo"], timeout=5)
+        except Exception as e:  # noqa: BLE001 - compared below
+            results[name] = e
 
     threads = []
     for name in ("first", "second"):
@@ -359,16 +385,22 @@ def test_config_get_set(server):
 
 
 def test_concurrent_clients(server):
+    errors = []
+
     def work():
         c = server.client()
-        for _ in range(200):
-            c.incr("counter")
+        try:
+            for _ in range(200):
+                c.incr("counter")
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
 
     threads = [threading.Thread(target=work) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(30)
+    assert not errors, errors[0]
     assert server.client().get("counter") == b"1600"
 
 

@@ -64,22 +64,31 @@ WELL_FORMED_ODDITIES = {
     "inline-quoted": b'ECHO "a\\x41\\n"\r\nECHO \'it s\'\r\n',
     "inline-extra-spaces": b"ECHO   a    b\r\nSET  k   v \r\nGET k\r\n",
     "inline-resp-type-bytes": b"$4\r\nPING\r\n:1\r\n",
+    "inline-nul-byte": b"ECHO a\x00b\r\nPING\x00x\r\n\x00\r\nPING\r\n",
     "pipelined-mixed": b"PING\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\nECHO x\r\n",
     "incomplete-multibulk-waits": b"*2\r\n$4\r\nECHO\r\n",
     "huge-multibulk-count-waits": b"*2000000000\r\n",
 }
 
 
+def assert_serving(server):
+    """The server still answers a new client promptly."""
+    with RawClient(server.port, timeout=2) as c:
+        assert c.call("PING").raw == b"+PONG\r\n"
+
+
 @pytest.mark.parametrize("data", list(MALFORMED.values()), ids=list(MALFORMED))
 def test_malformed_resp_same_reply_and_close(pair, data):
     tandem, redis_ref = pair
     assert exchange(tandem.port, data) == exchange(redis_ref.port, data)
+    assert_serving(tandem)
 
 
 @pytest.mark.parametrize("data", list(WELL_FORMED_ODDITIES.values()), ids=list(WELL_FORMED_ODDITIES))
 def test_unusual_but_valid_input(pair, data):
     tandem, redis_ref = pair
     assert exchange(tandem.port, data) == exchange(redis_ref.port, data)
+    assert_serving(tandem)
 
 
 def test_protocol_error_closes_only_that_connection(server):
