@@ -421,7 +421,12 @@ impl Hash {
 
     /// HSCAN: visits fields from `cursor` on and returns the next cursor (0 when done).
     /// A packed hash is visited whole in one call, as Redis does.
-    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
+    pub fn scan<'a>(
+        &'a self,
+        cursor: u64,
+        count: usize,
+        mut f: impl FnMut(&'a [u8], &'a [u8]),
+    ) -> u64 {
         match &self.repr {
             Repr::Pack(p) => {
                 p.iter().for_each(|(k, v)| f(k, v));

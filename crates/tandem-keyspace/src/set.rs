@@ -327,7 +327,7 @@ impl<K: KeyOf> RawTable<K> {
 
     /// Visits the elements of home bucket `cursor & mask` and returns the next cursor
     /// in reverse-binary order (0 when the scan is complete).
-    pub(crate) fn scan_step(&self, cursor: u64, f: &mut impl FnMut(&[u8])) -> u64 {
+    pub(crate) fn scan_step<'a>(&'a self, cursor: u64, f: &mut impl FnMut(&'a [u8])) -> u64 {
         if self.slots.is_empty() {
             return 0;
         }
@@ -347,7 +347,12 @@ impl<K: KeyOf> RawTable<K> {
 
     /// Runs scan steps from `cursor` until `count` elements were visited or `10 * count`
     /// buckets were tried, as Redis's SCAN does; returns the next cursor.
-    pub(crate) fn scan(&self, mut cursor: u64, count: usize, mut f: impl FnMut(&[u8])) -> u64 {
+    pub(crate) fn scan<'a>(
+        &'a self,
+        mut cursor: u64,
+        count: usize,
+        mut f: impl FnMut(&'a [u8]),
+    ) -> u64 {
         let mut seen = 0usize;
         let mut tries = count.saturating_mul(10);
         loop {
