@@ -214,14 +214,16 @@ fn hmset(c: &mut Call<'_, '_>) -> CmdResult {
 
 fn hsetnx(c: &mut Call<'_, '_>) -> CmdResult {
     let (f, v) = (c.argv[2], c.argv[3]);
-    let set = with_hash(c.ks, c.db, c.argv[1], |h| {
-        h.prepare_for(&[f, v]);
-        Ok(!h.contains(f) && h.insert(f, v))
-    })?;
-    if set {
-        c.changed(1);
+    if peek_hash(c.ks, c.db, c.argv[1])?.is_some_and(|h| h.contains(f)) {
+        c.out.int(0);
+        return Ok(());
     }
-    c.out.int(i64::from(set));
+    with_hash(c.ks, c.db, c.argv[1], |h| {
+        h.prepare_for(&[f, v]);
+        Ok(h.insert(f, v))
+    })?;
+    c.changed(1);
+    c.out.int(1);
     Ok(())
 }
 
@@ -1270,6 +1272,49 @@ mod tests {
             err("ERR increment would produce NaN or Infinity")
         );
         assert_eq!(c.call(&["HINCRBYFLOAT", "h2", "x", "1.0e1"]), bulk("10"));
+    }
+
+    #[test]
+    fn propagated_effects() {
+        let mut c = TestClient::new();
+        let cap = crate::cmd::lists::tests::Capture::on(&c);
+        c.call(&["HSET", "h", "f", "1.5", "n", "1"]);
+        c.call(&["HINCRBYFLOAT", "h", "f", "0.1"]);
+        c.call(&["HINCRBY", "h", "n", "2"]);
+        c.call(&["HDEL", "h", "nosuch"]);
+        c.call(&["HSETNX", "h", "f", "x"]);
+        c.call(&["HINCRBY", "h", "f", "1"]);
+        c.call(&["HDEL", "h", "n", "nosuch"]);
+        assert_eq!(
+            cap.take(),
+            [
+                "HSET h f 1.5 n 1",
+                "HSET h f 1.6",
+                "HINCRBY h n 2",
+                "HDEL h n nosuch"
+            ]
+        );
+    }
+
+    #[test]
+    fn encodings() {
+        let mut c = TestClient::new();
+        let enc = |c: &TestClient, key: &str| {
+            let ks = &c.engine.shared().keyspace;
+            let mut g = ks.lock_key(0, key.as_bytes(), 0);
+            match g.peek(0, key.as_bytes()) {
+                Some(tandem_keyspace::ValueRef::Obj(o)) => o.encoding(),
+                _ => "none",
+            }
+        };
+        c.call(&["HSET", "h", "a", "1"]);
+        assert_eq!(enc(&c, "h"), "listpack");
+        c.call(&["HSETNX", "h", "a", &"x".repeat(65)]);
+        assert_eq!(enc(&c, "h"), "listpack");
+        c.call(&["HSETNX", "h", "b", &"x".repeat(65)]);
+        assert_eq!(enc(&c, "h"), "hashtable");
+        c.call(&["HINCRBYFLOAT", "g", "f", "1e80"]);
+        assert_eq!(enc(&c, "g"), "hashtable");
     }
 
     #[test]

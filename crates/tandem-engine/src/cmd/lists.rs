@@ -902,9 +902,103 @@ fn blmpop(c: &mut Call<'_, '_>) -> CmdResult {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use std::sync::Arc;
+
+    use parking_lot::Mutex;
+
     use crate::testkit::{f::*, TestClient};
+    use crate::Propagator;
     use tandem_resp::Frame;
+
+    /// Collects what the engine propagates.
+    pub(crate) struct Capture(Mutex<Vec<u8>>);
+
+    impl Propagator for Capture {
+        fn propagate(&self, _db: usize, cmds: &[u8]) {
+            self.0.lock().extend_from_slice(cmds);
+        }
+    }
+
+    impl Capture {
+        /// Installs a capture on the client's engine.
+        pub(crate) fn on(c: &TestClient) -> Arc<Capture> {
+            let cap = Arc::new(Capture(Mutex::new(Vec::new())));
+            c.engine.set_propagator(Some(cap.clone()));
+            cap
+        }
+
+        /// The commands propagated since the last call, space-joined.
+        pub(crate) fn take(&self) -> Vec<String> {
+            let buf = bytes::Bytes::from(std::mem::take(&mut *self.0.lock()));
+            let mut pos = 0;
+            let mut cmds = Vec::new();
+            while pos < buf.len() {
+                let (f, n) = Frame::decode(&buf.slice(pos..)).expect("valid RESP");
+                pos += n;
+                let Frame::Array(args) = f else {
+                    panic!("not a command: {f:?}")
+                };
+                let words: Vec<String> = args
+                    .into_iter()
+                    .map(|a| match a {
+                        Frame::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+                        other => panic!("{other:?}"),
+                    })
+                    .collect();
+                cmds.push(words.join(" "));
+            }
+            cmds
+        }
+    }
+
+    #[test]
+    fn propagated_effects() {
+        let mut a = TestClient::new();
+        let mut b = a.other();
+        let cap = Capture::on(&a);
+        a.call(&["RPUSH", "k", "1", "2", "3", "4", "5", "6"]);
+        assert_eq!(cap.take(), ["RPUSH k 1 2 3 4 5 6"]);
+        a.call(&["BLPOP", "nokey", "k", "0"]);
+        assert_eq!(cap.take(), ["LPOP k"]);
+        a.call(&["BRPOP", "k", "1"]);
+        assert_eq!(cap.take(), ["RPOP k"]);
+        a.call(&["BLMPOP", "0", "1", "k", "LEFT", "COUNT", "1"]);
+        assert_eq!(cap.take(), ["LPOP k 1"]);
+        a.call(&["LMPOP", "1", "k", "RIGHT", "COUNT", "10"]);
+        assert_eq!(cap.take(), ["RPOP k 3"]);
+        a.call(&["RPUSH", "k", "1", "2", "3"]);
+        cap.take();
+        a.call(&["BLMOVE", "k", "d", "left", "RIGHT", "0"]);
+        assert_eq!(cap.take(), ["LMOVE k d left RIGHT"]);
+        a.call(&["BRPOPLPUSH", "k", "d", "0"]);
+        assert_eq!(cap.take(), ["RPOPLPUSH k d"]);
+        a.call(&["LMOVE", "k", "d", "LEFT", "LEFT"]);
+        assert_eq!(cap.take(), ["LMOVE k d LEFT LEFT"]);
+        // Served after blocking: the same effects.
+        a.call(&["BLPOP", "w", "0"]);
+        assert!(cap.take().is_empty());
+        b.call(&["RPUSH", "w", "x"]);
+        a.resume();
+        assert_eq!(cap.take(), ["RPUSH w x", "LPOP w"]);
+        a.call(&["BLMOVE", "w", "d", "RIGHT", "LEFT", "0"]);
+        b.call(&["RPUSH", "w", "y"]);
+        a.resume();
+        assert_eq!(cap.take(), ["RPUSH w y", "LMOVE w d RIGHT LEFT"]);
+        // Changes of nothing propagate nothing.
+        a.call(&["LREM", "d", "0", "zz"]);
+        a.call(&["LTRIM", "d", "0", "-1"]);
+        a.call(&["LPOP", "nokey"]);
+        a.call(&["LPOP", "d", "0"]);
+        a.call(&["LINSERT", "d", "BEFORE", "zz", "x"]);
+        a.call(&["RPUSHX", "nokey", "x"]);
+        a.call(&["BLPOP", "nokey", "0.5"]);
+        a.clock.advance(600);
+        a.resume();
+        assert!(cap.take().is_empty());
+        a.call(&["LTRIM", "d", "1", "-1"]);
+        assert_eq!(cap.take(), ["LTRIM d 1 -1"]);
+    }
 
     fn exists(c: &TestClient, key: &str) -> bool {
         let ks = &c.engine.shared().keyspace;

@@ -811,6 +811,87 @@ mod tests {
     }
 
     #[test]
+    fn propagated_effects() {
+        let mut c = TestClient::new();
+        let cap = crate::cmd::lists::tests::Capture::on(&c);
+        c.call(&["SADD", "s", "a", "b", "c", "d"]);
+        let Frame::Bulk(m) = c.call(&["SPOP", "s"]) else {
+            panic!()
+        };
+        let m = String::from_utf8(m.to_vec()).unwrap();
+        assert_eq!(
+            cap.take(),
+            ["SADD s a b c d".to_string(), format!("SREM s {m}")]
+        );
+        let popped = members(c.call(&["SPOP", "s", "2"]));
+        let mut srems: Vec<String> = cap.take();
+        srems.sort();
+        let want: Vec<String> = popped.iter().map(|m| format!("SREM s {m}")).collect();
+        assert_eq!(srems, want);
+        c.call(&["SPOP", "s", "5"]);
+        assert_eq!(cap.take(), ["DEL s"]);
+        c.call(&["SADD", "s", "x"]);
+        c.call(&["SADD", "s", "x"]);
+        c.call(&["SREM", "s", "nosuch"]);
+        c.call(&["SPOP", "s", "0"]);
+        c.call(&["SMOVE", "s", "t", "nosuch"]);
+        c.call(&["SINTERSTORE", "d", "nokey"]);
+        assert_eq!(cap.take(), ["SADD s x"]);
+        c.call(&["SUNIONSTORE", "d", "s"]);
+        c.call(&["SINTERSTORE", "d", "nokey"]);
+        c.call(&["SMOVE", "s", "t", "x"]);
+        assert_eq!(
+            cap.take(),
+            ["SUNIONSTORE d s", "SINTERSTORE d nokey", "SMOVE s t x"]
+        );
+    }
+
+    #[test]
+    fn store_results_get_redis_encodings() {
+        let mut c = TestClient::new();
+        let enc = |c: &TestClient, key: &str| {
+            let ks = &c.engine.shared().keyspace;
+            let mut g = ks.lock_key(0, key.as_bytes(), 0);
+            match g.peek(0, key.as_bytes()) {
+                Some(tandem_keyspace::ValueRef::Obj(o)) => o.encoding(),
+                _ => "none",
+            }
+        };
+        c.call(&["SADD", "a", "1", "2", "x"]);
+        c.call(&["SADD", "b", "1", "2"]);
+        assert_eq!(enc(&c, "a"), "hashtable");
+        c.call(&["SINTERSTORE", "d", "a", "b"]);
+        assert_eq!(enc(&c, "d"), "intset");
+        c.call(&["SDIFFSTORE", "d", "a", "b"]);
+        assert_eq!(enc(&c, "d"), "hashtable");
+    }
+
+    #[test]
+    fn no_op_writes_keep_watches() {
+        let mut a = TestClient::new();
+        let mut b = a.other();
+        b.call(&["SADD", "s", "m"]);
+        b.call(&["HSET", "h", "f", "v"]);
+        b.call(&["RPUSH", "l", "x"]);
+        a.call(&["WATCH", "s", "h", "l"]);
+        b.call(&["SREM", "s", "nosuch"]);
+        b.call(&["HDEL", "h", "nosuch"]);
+        b.call(&["HSETNX", "h", "f", "other"]);
+        b.call(&["LREM", "l", "0", "nosuch"]);
+        b.call(&["LINSERT", "l", "BEFORE", "nosuch", "y"]);
+        b.call(&["SMOVE", "s", "t", "nosuch"]);
+        b.call(&["SPOP", "s", "0"]);
+        a.call(&["MULTI"]);
+        a.call(&["SCARD", "s"]);
+        assert_eq!(a.call(&["EXEC"]), arr(vec![int(1)]));
+        a.call(&["WATCH", "s"]);
+        b.call(&["SREM", "s", "m"]);
+        a.call(&["MULTI"]);
+        a.call(&["SCARD", "s"]);
+        assert_eq!(a.call(&["EXEC"]), Frame::Null);
+    }
+
+    #[test]
     fn smove_cases() {
         let mut c = TestClient::new();
         c.call(&["SADD", "a", "1", "2"]);
