@@ -1002,6 +1002,10 @@ impl Shared {
                 encode::null_array(out, sess.proto);
                 return Some(Flow::Continue);
             }
+            // Woken for nothing: keep the original deadline, not one re-computed now.
+            if let Some(nb) = &mut sess.blocked {
+                nb.deadline = b.deadline;
+            }
             return None;
         }
         Some(flow)
