@@ -915,8 +915,9 @@ pub(crate) mod tests {
     pub(crate) struct Capture(Mutex<Vec<u8>>);
 
     impl Propagator for Capture {
-        fn propagate(&self, _db: usize, cmds: &[u8]) {
+        fn propagate(&self, _db: usize, cmds: &[u8]) -> u64 {
             self.0.lock().extend_from_slice(cmds);
+            0
         }
     }
 

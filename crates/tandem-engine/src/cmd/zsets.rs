@@ -1542,7 +1542,7 @@ fn zdiffstore(c: &mut Call<'_, '_>) -> CmdResult {
 fn for_each_member(ks: &mut Guard<'_>, db: usize, key: &[u8], mut f: impl FnMut(&[u8], f64)) {
     match ks.peek(db, key) {
         Some(ValueRef::Obj(Object::ZSet(z))) => z.iter().for_each(|(m, s)| f(m, s)),
-        Some(ValueRef::Obj(Object::Set(s))) => s.iter().for_each(|m| f(m, 1.0)),
+        Some(ValueRef::Obj(Object::Set(s))) => s.iter().for_each(|m| f(&m, 1.0)),
         _ => {}
     }
 }

@@ -152,7 +152,7 @@ fn string_serialized_len(s: &[u8]) -> usize {
 fn object_serialized_len(o: &Object) -> usize {
     let items: usize = match o {
         Object::List(l) => l.iter().map(string_serialized_len).sum(),
-        Object::Set(s) => s.iter().map(string_serialized_len).sum(),
+        Object::Set(s) => s.iter().map(|m| string_serialized_len(&m)).sum(),
         Object::Hash(h) => h
             .iter()
             .map(|(f, v)| string_serialized_len(f) + string_serialized_len(v))
@@ -264,7 +264,7 @@ fn object_digest(digest: &mut [u8; 20], v: ValueRef<'_>) {
         }
         ValueRef::Obj(Object::Set(s)) => {
             for e in s.iter() {
-                xor_digest(digest, e);
+                xor_digest(digest, &e);
             }
         }
         ValueRef::Obj(Object::ZSet(z)) => {
