@@ -96,6 +96,8 @@ struct Loader<'a> {
     expired: u64,
     stop: &'a AtomicBool,
     scratch: Vec<u8>,
+    /// Database of the last SELECTDB.
+    db: usize,
 }
 
 fn bytes<'b>(s: &tandem_persist::rdb::Str<'_>, buf: &'b mut Vec<u8>) -> &'b [u8] {
@@ -105,6 +107,21 @@ fn bytes<'b>(s: &tandem_persist::rdb::Str<'_>, buf: &'b mut Vec<u8>) -> &'b [u8]
 }
 
 impl RdbVisitor for Loader<'_> {
+    fn select_db(&mut self, db: u64) -> Result<(), VisitError> {
+        self.db = db as usize;
+        Ok(())
+    }
+
+    fn resize_db(&mut self, keys: u64, _expires: u64) -> Result<(), VisitError> {
+        // Size the tables once instead of rehashing them as the keys arrive.
+        if self.db < self.sh.keyspace.databases() {
+            self.sh
+                .keyspace
+                .reserve(self.db, keys.min(1 << 32) as usize);
+        }
+        Ok(())
+    }
+
     fn entry(&mut self, e: Entry<'_>) -> Result<(), VisitError> {
         if self.stop.load(Ordering::Relaxed) {
             return Err("loading stopped".into());
@@ -124,7 +141,14 @@ impl RdbVisitor for Loader<'_> {
         }
         let buf = &mut self.scratch;
         let value = match e.value {
-            RdbValue::String(s) => Value::Str(s.to_vec()),
+            RdbValue::String(s) => {
+                let mut g = self.sh.keyspace.lock_key(db, e.key, self.now_ms);
+                let ttl = expire.map_or(Ttl::Clear, Ttl::At);
+                g.set_str(db, e.key, bytes(&s, buf), ttl);
+                let _ = g.take_expired();
+                self.loaded += 1;
+                return Ok(());
+            }
             RdbValue::List(items) => {
                 let mut l = List::new();
                 for it in items.iter() {
@@ -200,6 +224,7 @@ pub(crate) fn load(
         expired: 0,
         stop,
         scratch: Vec::new(),
+        db: 0,
     };
     let verify = sh.config.get_bool("rdbchecksum");
     let (_, rest) = read_from(
@@ -215,4 +240,29 @@ pub(crate) fn load(
         expired: loader.expired,
         rest,
     })
+}
+
+impl Shared {
+    /// Writes a point-in-time snapshot of the whole keyspace as RDB bytes (diagnostics,
+    /// benchmarks and DEBUG RELOAD-style round trips).
+    pub fn debug_snapshot_rdb(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        if let Some((mut snap, ())) = self.keyspace.begin_snapshot(self.clock.now_ms(), || ()) {
+            let aux = Aux {
+                repl_id: None,
+                repl_offset: 0,
+                repl_stream_db: 0,
+            };
+            let _ = write_snapshot(self, &mut out, &mut snap, &aux, false);
+        }
+        out
+    }
+
+    /// Loads RDB bytes into the (empty) keyspace; returns the keys loaded.
+    pub fn debug_load_rdb(&self, rdb: &[u8]) -> u64 {
+        let stop = AtomicBool::new(false);
+        load(self, &mut &rdb[..], &stop, false)
+            .map(|l| l.keys)
+            .unwrap_or(0)
+    }
 }

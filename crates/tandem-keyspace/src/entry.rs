@@ -140,6 +140,13 @@ impl Entry {
         }
     }
 
+    /// A string entry built straight from slices (one allocation).
+    pub(crate) fn new_str(key: &[u8], value: &[u8], expire_at: Option<u64>, clock: u32) -> Entry {
+        Entry {
+            repr: Repr::Str(build(key, expire_at, clock, value, false)),
+        }
+    }
+
     fn head(&self) -> &[u8] {
         match &self.repr {
             Repr::Str(b) => b,
@@ -203,6 +210,15 @@ impl Entry {
         let key = self.key().to_vec();
         *self = Entry::new(&key, value, expire_at, clock);
         self.set_skip(skip);
+    }
+
+    /// Replaces the value with a string, keeping key, clock and skip mark.
+    pub(crate) fn set_str_value(&mut self, value: &[u8], expire_at: Option<u64>) {
+        let clock = self.clock();
+        let skip = self.skip();
+        let mut e = Entry::new_str(self.key(), value, expire_at, clock);
+        e.set_skip(skip);
+        *self = e;
     }
 
     /// Whether a running snapshot must not take this entry from the table.

@@ -494,6 +494,18 @@ impl Keyspace {
         self.lock_ids(&mut ids, 0).swap_dbs(a, b);
     }
 
+    /// Makes room for `additional` more keys in `db`, spread over its shards, so that a
+    /// bulk load (an RDB's RESIZEDB hint) does not rehash tables while it runs.
+    pub fn reserve(&self, db: usize, additional: usize) {
+        let per_shard = additional / self.shards_per_db + additional / (self.shards_per_db * 8) + 1;
+        for id in self.db_range(db) {
+            let mut s = self.shards[id].lock();
+            let hasher = &self.hasher;
+            s.table.reserve(per_shard, |e| hasher.hash_one(e.key()));
+            self.publish(id, &mut s);
+        }
+    }
+
     /// Registers `flag` to be set when `key` in `db` changes.
     pub fn watch(&self, db: usize, key: &[u8], flag: &WatchFlag) {
         let id = self.shard_of(db, key);
@@ -906,6 +918,42 @@ impl<'a> Guard<'a> {
     /// Stores `value` under `key`, replacing any value; `ttl` says what happens to the
     /// expiry. Returns whether a live key was replaced.
     pub fn set(&mut self, db: usize, key: &[u8], value: Value, ttl: Ttl) -> bool {
+        match value {
+            Value::Str(s) => self.set_str(db, key, &s, ttl),
+            value => {
+                // Exactly one of the two closures runs.
+                let value = std::cell::Cell::new(Some(value));
+                self.store(
+                    db,
+                    key,
+                    ttl,
+                    |e, at| e.set_value(value.take().expect("taken once"), at),
+                    |k, at, clock| Entry::new(k, value.take().expect("taken once"), at, clock),
+                )
+            }
+        }
+    }
+
+    /// Stores the string `value` under `key` (one allocation: header, key and value
+    /// together). Returns whether a live key was replaced.
+    pub fn set_str(&mut self, db: usize, key: &[u8], value: &[u8], ttl: Ttl) -> bool {
+        self.store(
+            db,
+            key,
+            ttl,
+            |e, at| e.set_str_value(value, at),
+            |k, at, clock| Entry::new_str(k, value, at, clock),
+        )
+    }
+
+    fn store(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        ttl: Ttl,
+        replace: impl FnOnce(&mut Entry, Option<u64>),
+        create: impl FnOnce(&[u8], Option<u64>, u32) -> Entry,
+    ) -> bool {
         let hash = self.ks.hash(key);
         let live = self.check_live(db, hash, key);
         let clock = evict::new_clock(self.ks.policy(), self.now_ms);
@@ -926,7 +974,7 @@ impl<'a> Guard<'a> {
                 Ttl::Clear => None,
                 Ttl::At(t) => Some(t),
             };
-            e.set_value(value, at);
+            replace(e, at);
             let after = e.mem_usage();
             s.mem = s.mem + after - before;
             match (had, at.is_some()) {
@@ -940,7 +988,7 @@ impl<'a> Guard<'a> {
                 Ttl::At(t) => Some(t),
                 _ => None,
             };
-            let mut e = Entry::new(key, value, at, clock);
+            let mut e = create(key, at, clock);
             if s.snap.is_some() {
                 e.set_skip(true);
             }

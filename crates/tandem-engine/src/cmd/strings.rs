@@ -229,7 +229,7 @@ fn expire_ms(arg: &[u8], flag: u16, now_ms: u64, cmd: &str) -> Result<i64, CmdEr
 fn set(c: &mut Call<'_, '_>) -> CmdResult {
     if c.argc() == 3 {
         // The hot path: no options to parse, nothing to rewrite.
-        c.ks.set(c.db, c.argv[1], Value::Str(c.argv[2].to_vec()), Ttl::Clear);
+        c.ks.set_str(c.db, c.argv[1], c.argv[2], Ttl::Clear);
         c.changed(1);
         c.out.ok();
         return Ok(());
@@ -267,7 +267,7 @@ fn set_generic(c: &mut Call<'_, '_>, o: StrOpts, val: &[u8], cmd: &str) -> CmdRe
         None if o.has(F_KEEPTTL) => Ttl::Keep,
         None => Ttl::Clear,
     };
-    c.ks.set(c.db, key, Value::Str(val.to_vec()), ttl);
+    c.ks.set_str(c.db, key, val, ttl);
     if let Some(ms) = when {
         let mut b = [0u8; 20];
         c.propagate_as(&[b"SET", key, val, b"PXAT", fmt_i64(&mut b, ms)]);
@@ -293,7 +293,7 @@ fn setnx(c: &mut Call<'_, '_>) -> CmdResult {
     if c.ks.exists(c.db, c.argv[1]) {
         c.out.int(0);
     } else {
-        c.ks.set(c.db, c.argv[1], Value::Str(c.argv[2].to_vec()), Ttl::Clear);
+        c.ks.set_str(c.db, c.argv[1], c.argv[2], Ttl::Clear);
         c.changed(1);
         c.out.int(1);
     }
@@ -319,7 +319,7 @@ fn psetex(c: &mut Call<'_, '_>) -> CmdResult {
 fn getset(c: &mut Call<'_, '_>) -> CmdResult {
     let (key, val) = (c.argv[1], c.argv[2]);
     reply_get(c, key)?;
-    c.ks.set(c.db, key, Value::Str(val.to_vec()), Ttl::Clear);
+    c.ks.set_str(c.db, key, val, Ttl::Clear);
     c.propagate_as(&[b"SET", key, val]);
     Ok(())
 }
@@ -388,7 +388,7 @@ fn mset(c: &mut Call<'_, '_>) -> CmdResult {
         return Err(wrong_arity("mset"));
     }
     for pair in c.argv[1..].chunks_exact(2) {
-        c.ks.set(c.db, pair[0], Value::Str(pair[1].to_vec()), Ttl::Clear);
+        c.ks.set_str(c.db, pair[0], pair[1], Ttl::Clear);
     }
     c.changed((c.argc() as u64 - 1) / 2);
     c.out.ok();
@@ -405,7 +405,7 @@ fn msetnx(c: &mut Call<'_, '_>) -> CmdResult {
         return Ok(());
     }
     for pair in c.argv[1..].chunks_exact(2) {
-        c.ks.set(c.db, pair[0], Value::Str(pair[1].to_vec()), Ttl::Clear);
+        c.ks.set_str(c.db, pair[0], pair[1], Ttl::Clear);
     }
     c.changed((c.argc() as u64 - 1) / 2);
     c.out.int(1);
@@ -596,7 +596,7 @@ pub(crate) fn add_floats(cur: Option<&[u8]>, incr: &[u8]) -> Result<String, CmdE
 fn incrbyfloat(c: &mut Call<'_, '_>) -> CmdResult {
     let (key, incr) = (c.argv[1], c.argv[2]);
     let new = add_floats(peek_str(c, key)?, incr)?;
-    c.ks.set(c.db, key, Value::Str(new.as_bytes().to_vec()), Ttl::Keep);
+    c.ks.set_str(c.db, key, new.as_bytes(), Ttl::Keep);
     c.out.bulk(new.as_bytes());
     c.propagate_as(&[b"SET", key, new.as_bytes(), b"KEEPTTL"]);
     Ok(())
