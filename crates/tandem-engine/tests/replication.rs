@@ -279,3 +279,24 @@ impl Lossy for Frame {
         }
     }
 }
+
+#[test]
+fn a_replica_without_its_master_refuses_stale_reads_when_told_to() {
+    let net = Network::new();
+    let mut m = node(&net, "m", &[]);
+    let mut r = node(&net, "r", &[("replica-serve-stale-data", "no")]);
+    m.call(&["SET", "k", "v"]);
+    r.follow(&m);
+    wait_for("sync", || in_sync(&mut m, &mut r));
+    assert_eq!(r.text(&["GET", "k"]), "v");
+    net.isolate("m:6379");
+    wait_for("link down", || r.info("master_link_status") == "down");
+    assert!(r
+        .call(&["GET", "k"])
+        .to_string_lossy()
+        .starts_with("MASTERDOWN Link with MASTER is down"));
+    assert_eq!(r.info("role"), "slave", "INFO still answers");
+    net.heal("m:6379");
+    wait_for("link up again", || r.info("master_link_status") == "up");
+    assert_eq!(r.text(&["GET", "k"]), "v");
+}
