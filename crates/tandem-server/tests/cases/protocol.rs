@@ -54,7 +54,8 @@ fn malformed_requests_get_a_protocol_error_then_the_connection_closes() {
             String::from_utf8_lossy(&input[..input.len().min(40)])
         );
         let t = ping_time(&mut other);
-        assert!(t < Duration::from_millis(100), "PING took {t:?}");
+        // A blocked loop would stall for seconds; the bound leaves room for a busy CI host.
+        assert!(t < Duration::from_secs(1), "PING took {t:?}");
     }
 }
 
@@ -75,7 +76,7 @@ fn nul_byte_in_inline_line_waits_like_redis() {
     c.send(b"\x00\x01\r\n");
     assert!(c.is_open_and_quiet(Duration::from_millis(200)));
     let mut other = s.client();
-    assert!(ping_time(&mut other) < Duration::from_millis(100));
+    assert!(ping_time(&mut other) < Duration::from_secs(1));
 }
 
 #[test]
@@ -97,7 +98,7 @@ fn huge_bulk_declaration_is_refused_without_allocating() {
         stalled.push(c);
     }
     let mut other = s.client();
-    assert!(ping_time(&mut other) < Duration::from_millis(100));
+    assert!(ping_time(&mut other) < Duration::from_secs(1));
     let grown = s.rss_kb().saturating_sub(before);
     assert!(grown < 10 * 1024, "RSS grew by {grown} kB");
 }
@@ -126,7 +127,8 @@ fn stalled_half_command_does_not_block_other_clients() {
     let mut times: Vec<Duration> = (0..200).map(|_| ping_time(&mut other)).collect();
     times.sort();
     let p99 = times[times.len() * 99 / 100];
-    assert!(p99 < Duration::from_millis(10), "p99 {p99:?}");
+    // The stall would hold a blocked loop for good; latency figures belong to benchmarks.
+    assert!(p99 < Duration::from_millis(500), "p99 {p99:?}");
     other.expect(&["GET", "k"], b"$-1\r\n");
     stalled.send(b"lo\r\n");
     assert_eq!(stalled.read_reply(), b"+OK\r\n");
