@@ -168,11 +168,15 @@ impl tandem_engine::InfoProvider for ServerInfo {
     }
 }
 
-/// Engine log lines go to the server's log, in Redis's format.
-struct EngineLog;
+/// Engine log lines go to the server's log, in Redis's format; the role mark (`M`/`S`)
+/// follows the engine's role.
+struct EngineLog(std::sync::Weak<tandem_engine::Shared>);
 
 impl tandem_engine::LogSink for EngineLog {
     fn log(&self, level: tandem_engine::Level, msg: &str) {
+        if let Some(sh) = self.0.upgrade() {
+            log::set_replica(sh.is_replica.load(std::sync::atomic::Ordering::Relaxed));
+        }
         let level = match level {
             tandem_engine::Level::Debug => log::Level::Debug,
             tandem_engine::Level::Verbose => log::Level::Verbose,
@@ -293,7 +297,9 @@ fn main() {
         .push(std::sync::Arc::new(ServerInfo { port }));
     engine
         .shared()
-        .set_log_sink(Some(std::sync::Arc::new(EngineLog)));
+        .set_log_sink(Some(std::sync::Arc::new(EngineLog(
+            std::sync::Arc::downgrade(engine.shared()),
+        ))));
     // CONFIG REWRITE writes to the config file, and INFO shows its path.
     *engine.shared().config_file.write() = config_path;
     engine
