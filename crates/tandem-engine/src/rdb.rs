@@ -36,6 +36,20 @@ pub(crate) fn write_snapshot(
     aux: &Aux,
     compression: bool,
 ) -> io::Result<u64> {
+    write_snapshot_with(sh, out, snap, aux, compression, false, None)
+}
+
+/// [`write_snapshot`] for an AOF base (`aof_base`: the `aof-base` AUX field is 1),
+/// counting the keys written into `progress` (INFO's `current_save_keys_processed`).
+pub(crate) fn write_snapshot_with(
+    sh: &Shared,
+    out: &mut dyn Write,
+    snap: &mut Snapshot<'_>,
+    aux: &Aux,
+    compression: bool,
+    aof_base: bool,
+    progress: Option<&std::sync::atomic::AtomicU64>,
+) -> io::Result<u64> {
     let opts = WriteOptions {
         compression,
         checksum: sh.config.get_bool("rdbchecksum"),
@@ -50,6 +64,7 @@ pub(crate) fn write_snapshot(
             replid: id.to_string(),
             offset: aux.repl_offset as i64,
         }),
+        aof_base,
         ..AuxFields::default()
     };
     w.aux_fields(&fields).map_err(io_err)?;
@@ -80,6 +95,9 @@ pub(crate) fn write_snapshot(
             }
             .map_err(io_err)?;
         }
+        if let Some(p) = progress {
+            p.fetch_add(img.len() as u64, Ordering::Relaxed);
+        }
     }
     let n = w.bytes_written();
     w.finish().map_err(io_err)?;
@@ -87,15 +105,36 @@ pub(crate) fn write_snapshot(
 }
 
 /// Loads RDB entries into the keyspace.
-struct Loader<'a> {
+pub(crate) struct Loader<'a> {
     sh: &'a Shared,
     now_ms: u64,
     /// A replica keeps keys already expired (its master will DEL them).
     keep_expired: bool,
-    loaded: u64,
-    expired: u64,
+    pub(crate) loaded: u64,
+    pub(crate) expired: u64,
     stop: &'a AtomicBool,
     scratch: Vec<u8>,
+}
+
+impl<'a> Loader<'a> {
+    /// A loader into `sh`'s keyspace; keys expired at `now_ms` are dropped unless
+    /// `keep_expired`. The load stops with an error once `stop` is set.
+    pub(crate) fn new(
+        sh: &'a Shared,
+        now_ms: u64,
+        keep_expired: bool,
+        stop: &'a AtomicBool,
+    ) -> Loader<'a> {
+        Loader {
+            sh,
+            now_ms,
+            keep_expired,
+            loaded: 0,
+            expired: 0,
+            stop,
+            scratch: Vec::new(),
+        }
+    }
 }
 
 fn bytes<'b>(s: &tandem_persist::rdb::Str<'_>, buf: &'b mut Vec<u8>) -> &'b [u8] {
