@@ -143,6 +143,48 @@ fn bytes<'b>(s: &tandem_persist::rdb::Str<'_>, buf: &'b mut Vec<u8>) -> &'b [u8]
     buf
 }
 
+/// The keyspace value of an RDB entry.
+pub(crate) fn value_of(e: &Entry<'_>, buf: &mut Vec<u8>) -> Result<Value, VisitError> {
+    let value = match e.value {
+        RdbValue::String(s) => Value::Str(s.to_vec()),
+        RdbValue::List(items) => {
+            let mut l = List::new();
+            for it in items.iter() {
+                l.push_back(bytes(&it, buf));
+            }
+            Value::Obj(Object::List(l))
+        }
+        RdbValue::Set(items) => {
+            let mut s = Set::new();
+            for it in items.iter() {
+                s.insert(bytes(&it, buf));
+            }
+            Value::Obj(Object::Set(s))
+        }
+        RdbValue::Hash(pairs) => {
+            let mut h = Hash::new();
+            let mut vbuf = Vec::new();
+            for (f, v) in pairs.iter() {
+                h.insert(bytes(&f, buf), bytes(&v, &mut vbuf));
+            }
+            Value::Obj(Object::Hash(h))
+        }
+        RdbValue::ZSet(members) => {
+            let mut z = ZSet::new();
+            for (m, score) in members.iter() {
+                if score.is_nan() {
+                    return Err(
+                        format!("sorted set key at offset {} has a NaN score", e.offset).into(),
+                    );
+                }
+                z.insert(bytes(&m, buf), score);
+            }
+            Value::Obj(Object::ZSet(z))
+        }
+    };
+    Ok(value)
+}
+
 impl RdbVisitor for Loader<'_> {
     fn entry(&mut self, e: Entry<'_>) -> Result<(), VisitError> {
         if self.stop.load(Ordering::Relaxed) {
@@ -161,46 +203,7 @@ impl RdbVisitor for Loader<'_> {
             self.expired += 1;
             return Ok(());
         }
-        let buf = &mut self.scratch;
-        let value = match e.value {
-            RdbValue::String(s) => Value::Str(s.to_vec()),
-            RdbValue::List(items) => {
-                let mut l = List::new();
-                for it in items.iter() {
-                    l.push_back(bytes(&it, buf));
-                }
-                Value::Obj(Object::List(l))
-            }
-            RdbValue::Set(items) => {
-                let mut s = Set::new();
-                for it in items.iter() {
-                    s.insert(bytes(&it, buf));
-                }
-                Value::Obj(Object::Set(s))
-            }
-            RdbValue::Hash(pairs) => {
-                let mut h = Hash::new();
-                let mut vbuf = Vec::new();
-                for (f, v) in pairs.iter() {
-                    h.insert(bytes(&f, buf), bytes(&v, &mut vbuf));
-                }
-                Value::Obj(Object::Hash(h))
-            }
-            RdbValue::ZSet(members) => {
-                let mut z = ZSet::new();
-                for (m, score) in members.iter() {
-                    if score.is_nan() {
-                        return Err(format!(
-                            "sorted set key at offset {} has a NaN score",
-                            e.offset
-                        )
-                        .into());
-                    }
-                    z.insert(bytes(&m, buf), score);
-                }
-                Value::Obj(Object::ZSet(z))
-            }
-        };
+        let value = value_of(&e, &mut self.scratch)?;
         let ttl = match expire {
             Some(t) => Ttl::At(t),
             None => Ttl::Clear,

@@ -352,3 +352,153 @@ pub(crate) fn info(sh: &Shared, o: &mut String) {
         p.loading.info(sh, o);
     }
 }
+
+/// Inserts the entries of an RDB through a guard that holds every shard.
+struct GuardLoad<'g, 'e> {
+    ks: &'g mut tandem_keyspace::Guard<'e>,
+    now_ms: u64,
+    databases: usize,
+    scratch: Vec<u8>,
+}
+
+impl tandem_persist::rdb::RdbVisitor for GuardLoad<'_, '_> {
+    fn entry(
+        &mut self,
+        e: tandem_persist::rdb::Entry<'_>,
+    ) -> Result<(), tandem_persist::rdb::VisitError> {
+        let db = e.db as usize;
+        if db >= self.databases {
+            return Err("the file names a database beyond 'databases'".into());
+        }
+        let expire = e.expire_ms.map(|t| t.max(0) as u64);
+        if expire.is_some_and(|t| t <= self.now_ms) {
+            return Ok(());
+        }
+        let value = crate::rdb::value_of(&e, &mut self.scratch)?;
+        let ttl = match expire {
+            Some(t) => tandem_keyspace::Ttl::At(t),
+            None => tandem_keyspace::Ttl::Clear,
+        };
+        self.ks.set(db, e.key, value, ttl);
+        Ok(())
+    }
+}
+
+/// Writes every key the guard holds (all shards) as an RDB at `path`.
+fn write_locked(c: &mut crate::Call<'_, '_>, path: &std::path::Path) -> io::Result<()> {
+    use tandem_keyspace::{Object, ValueRef};
+    use tandem_persist::rdb::{AuxFields, KeyMeta, RdbWriter, ReplAux, WriteOptions};
+    let sh = c.engine;
+    let opts = WriteOptions {
+        compression: sh.config.get_bool("rdbcompression"),
+        checksum: sh.config.get_bool("rdbchecksum"),
+        ..WriteOptions::default()
+    };
+    let log = &sh.repl.log;
+    let fields = AuxFields {
+        ctime: (c.now_ms / 1000) as i64,
+        used_mem: sh.keyspace.used_memory() as u64,
+        repl: log.is_active().then(|| ReplAux {
+            stream_db: master_stream_db(sh).unwrap_or(0) as i64,
+            replid: log.replid().to_string(),
+            offset: log.offset() as i64,
+        }),
+        ..AuxFields::default()
+    };
+    let dbs = sh.keyspace.databases();
+    let ks = &mut *c.ks;
+    fsutil::write_atomic(path, |out| {
+        let err = |e: tandem_persist::rdb::WriteError| io::Error::other(e.to_string());
+        let mut w = RdbWriter::new(out, opts);
+        w.aux_fields(&fields).map_err(err)?;
+        for db in 0..dbs {
+            let n = ks.db_len(db);
+            if n == 0 {
+                continue;
+            }
+            w.select_db(db as u64, n as u64, sh.keyspace.expires_count(db) as u64)
+                .map_err(err)?;
+            let mut failed = None;
+            ks.for_each(db, |key, value, expire| {
+                if failed.is_some() {
+                    return;
+                }
+                let meta = KeyMeta::expiring(expire.map(|e| e as i64));
+                let r = match value {
+                    ValueRef::Str(s) => w.string(key, s, &meta),
+                    ValueRef::Obj(Object::List(l)) => w.list(key, &meta, l.iter()),
+                    ValueRef::Obj(Object::Set(s)) => w.set(key, &meta, s.len(), s.iter()),
+                    ValueRef::Obj(Object::Hash(h)) => w.hash(key, &meta, h.len(), h.iter()),
+                    ValueRef::Obj(Object::ZSet(z)) => w.zset(key, &meta, z.len(), z.iter().rev()),
+                };
+                if let Err(e) = r {
+                    failed = Some(e);
+                }
+            });
+            if let Some(e) = failed {
+                return Err(err(e));
+            }
+        }
+        w.finish().map_err(err)?;
+        Ok(())
+    })
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves the RDB, empties the data set and
+/// loads the file back. DEBUG holds every shard, so this is one atomic step.
+pub(crate) fn debug_reload(c: &mut crate::Call<'_, '_>) -> crate::CmdResult {
+    use crate::CmdError;
+    let (mut noflush, mut nosave) = (false, false);
+    for i in 2..c.argc() {
+        if c.is(i, "merge") {
+            // Keys from the file replace existing ones either way.
+        } else if c.is(i, "noflush") {
+            noflush = true;
+        } else if c.is(i, "nosave") {
+            nosave = true;
+        } else {
+            return Err(CmdError::fixed(
+                "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+            ));
+        }
+    }
+    let sh = c.engine;
+    let path = rdb_path(sh);
+    if !nosave {
+        let dirty = sh.stats.dirty.load(Ordering::Relaxed);
+        let r = write_locked(c, &path)
+            .map(|_| dirty)
+            .map_err(|e| format!("Write error saving DB on disk: {}", strerror(&e)));
+        finish(sh, &r);
+        if r.is_err() {
+            return Err(CmdError::fixed("ERR"));
+        }
+    }
+    let dbs = sh.keyspace.databases();
+    if !noflush {
+        for db in 0..dbs {
+            c.ks.clear_db(db);
+        }
+    }
+    let mut v = GuardLoad {
+        ks: &mut *c.ks,
+        now_ms: c.now_ms,
+        databases: dbs,
+        scratch: Vec::new(),
+    };
+    let opts = tandem_persist::rdb::ReadOptions {
+        verify_checksum: sh.config.get_bool("rdbchecksum"),
+    };
+    if let Err(e) = tandem_persist::rdb::read_file(&path, &mut v, &opts) {
+        sh.log(
+            Level::Warning,
+            &format!("Error loading {}: {e}", path.display()),
+        );
+        return Err(CmdError::fixed(
+            "ERR Error trying to load the RDB dump, check server logs.",
+        ));
+    }
+    sh.log(Level::Warning, "DB reloaded by DEBUG RELOAD");
+    c.out.ok();
+    Ok(())
+}

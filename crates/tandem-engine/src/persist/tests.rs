@@ -792,3 +792,24 @@ fn loading_flag_and_progress_fields() {
     );
     assert_eq!(c.call(&["LASTSAVE"]), int((NOW / 1000) as i64));
 }
+
+#[test]
+fn debug_reload_round_trips_the_data_set() {
+    let dir = Dir::new("reload");
+    let mut c = client(&dir, &[]);
+    fill(&c);
+    let before = digest(&mut c);
+    assert_eq!(c.call(&["DEBUG", "RELOAD"]), ok());
+    assert_eq!(digest(&mut c), before);
+    assert!(dir.join("dump.rdb").exists());
+    c.call(&["SET", "extra", "1"]);
+    assert_eq!(c.call(&["DEBUG", "RELOAD", "NOSAVE"]), ok());
+    assert_eq!(digest(&mut c), before, "NOSAVE loads the file as it was");
+    c.call(&["SET", "extra", "1"]);
+    assert_eq!(c.call(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"]), ok());
+    assert_eq!(c.call(&["GET", "extra"]), bulk("1"));
+    assert_eq!(
+        c.call(&["DEBUG", "RELOAD", "FAST"]),
+        err("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+    );
+}
