@@ -357,13 +357,16 @@ fn main() {
     let exit_reason = server.run();
     match exit_reason {
         Ok(net::Exit::Shutdown { save }) => {
-            warning!("User requested shutdown...");
-            if let Err(e) = shared.prepare_shutdown(save) {
-                warning!("{e}");
-                warning!(
-                    "Errors trying to shut down the server, check the logs for more information"
-                );
-                exit(1);
+            // SHUTDOWN saved already; a signal's shutdown saves here.
+            if !shared.shutdown_prepared() {
+                warning!("User requested shutdown...");
+                if let Err(e) = shared.prepare_shutdown(save) {
+                    warning!("{e}");
+                    warning!(
+                        "Errors trying to shut down the server, check the logs for more information"
+                    );
+                    exit(1);
+                }
             }
             if !pidfile.is_empty() {
                 notice!("Removing the pid file.");

@@ -1109,8 +1109,14 @@ pub(crate) fn start_rewrite(sh: &Arc<Shared>) -> Result<(), RewriteRefused> {
         WAIT_REWRITE => RewriteMode::Enable,
         _ => RewriteMode::Online,
     };
-    if mode == RewriteMode::Offline {
-        configure(sh);
+    if mode == RewriteMode::Offline && !sh.persist.aof.is_running() {
+        // Continue the directory's sequence numbers, as Redis keeps its manifest.
+        let dir = configure(sh);
+        let m = fs::read(dir.join(manifest::manifest_name(&a.prefix())))
+            .ok()
+            .and_then(|t| AofManifest::parse(&t).ok())
+            .unwrap_or_default();
+        a.ctl.lock().manifest = m;
     }
     let sh2 = sh.clone();
     let spawned = std::thread::Builder::new()
@@ -1118,6 +1124,7 @@ pub(crate) fn start_rewrite(sh: &Arc<Shared>) -> Result<(), RewriteRefused> {
         .spawn(move || {
             let a = &sh2.persist.aof.sh;
             let r = rewrite(&sh2, mode);
+            let aborted = r.is_err() && sh2.persist.abort.load(Ordering::Acquire);
             a.last_rewrite_secs
                 .store(started.elapsed().as_secs() as i64, Ordering::Relaxed);
             match &r {
@@ -1130,6 +1137,7 @@ pub(crate) fn start_rewrite(sh: &Arc<Shared>) -> Result<(), RewriteRefused> {
                         "Background AOF rewrite finished successfully",
                     );
                 }
+                Err(e) if aborted => sh2.log(Level::Warning, e),
                 Err(e) => {
                     a.last_rewrite_ok.store(false, Ordering::Relaxed);
                     a.consecutive_failures.fetch_add(1, Ordering::Relaxed);

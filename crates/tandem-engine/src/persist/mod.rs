@@ -86,6 +86,8 @@ pub struct Persistence {
     pub(crate) threads: Mutex<Vec<JoinHandle<()>>>,
     /// Tells background saves and rewrites to give up (shutdown).
     pub(crate) abort: Arc<AtomicBool>,
+    /// The shutdown work is done (see [`Shared::prepare_shutdown`]).
+    pub(crate) shutdown_prepared: AtomicBool,
 }
 
 impl Persistence {
@@ -97,6 +99,7 @@ impl Persistence {
             started: AtomicBool::new(false),
             threads: Mutex::new(Vec::new()),
             abort: Arc::new(AtomicBool::new(false)),
+            shutdown_prepared: AtomicBool::new(false),
         }
     }
 
@@ -194,16 +197,13 @@ impl Shared {
         aof::cron(&sh);
     }
 
-    /// Before the process exits: syncs the AOF (everything executed so far), stops
-    /// background saves and, when `save`, writes the RDB. An error (the RDB could not be
-    /// written) means the data is not safe on disk.
+    /// Before the process exits: stops background saves, writes the RDB when `save`,
+    /// then syncs the AOF (everything executed so far) and stops its writer. An error
+    /// (the RDB could not be written) means the data is not safe on disk; the AOF is
+    /// then left running.
     pub fn prepare_shutdown(&self, save: bool) -> Result<(), String> {
         let p = &self.persist;
         p.abort.store(true, Ordering::Release);
-        if p.aof.is_on() || p.aof.is_running() {
-            self.log(Level::Notice, "Calling fsync() on the AOF file.");
-        }
-        p.aof.stop(Some(self.repl.log.offset()));
         let threads: Vec<_> = p.threads.lock().drain(..).collect();
         for h in threads {
             let _ = h.join();
@@ -219,7 +219,33 @@ impl Shared {
                 return Err(e);
             }
         }
+        if p.aof.is_running() {
+            self.log(Level::Notice, "Calling fsync() on the AOF file.");
+        }
+        p.aof.stop(Some(self.repl.log.offset()));
+        p.shutdown_prepared.store(true, Ordering::Release);
         Ok(())
+    }
+
+    /// SHUTDOWN: pauses client writes, then [`Shared::prepare_shutdown`]. On error the
+    /// pause is lifted and the server goes on, as Redis does.
+    pub fn shutdown_command(&self, save: bool) -> Result<(), String> {
+        self.log(Level::Warning, "User requested shutdown...");
+        let before = self.pause();
+        self.set_pause(crate::Pause {
+            until_ms: u64::MAX,
+            writes_only: true,
+        });
+        let r = self.prepare_shutdown(save);
+        if r.is_err() {
+            self.set_pause(before);
+        }
+        r
+    }
+
+    /// Whether [`Shared::prepare_shutdown`] completed (SHUTDOWN did it already).
+    pub fn shutdown_prepared(&self) -> bool {
+        self.persist.shutdown_prepared.load(Ordering::Acquire)
     }
 
     /// Whether the write that ended at log `offset` may be acknowledged (group commit

@@ -154,8 +154,9 @@ fn write_rdb(
         .map_err(|e| format!("Write error saving DB on disk: {}", strerror(&e)))
 }
 
-/// Records the outcome of a save.
-fn finish(sh: &Shared, r: &Result<u64, String>) {
+/// Records the outcome of a save. A failed SAVE (foreground) leaves
+/// `rdb_last_bgsave_status` alone, as Redis does; a failed BGSAVE sets it to `err`.
+fn finish(sh: &Shared, r: &Result<u64, String>, background: bool) {
     let st = &sh.persist.rdb;
     match r {
         Ok(dirty) => {
@@ -167,7 +168,9 @@ fn finish(sh: &Shared, r: &Result<u64, String>) {
             sh.log(Level::Notice, "DB saved on disk");
         }
         Err(e) => {
-            st.last_bgsave_ok.store(false, Ordering::Relaxed);
+            if background {
+                st.last_bgsave_ok.store(false, Ordering::Relaxed);
+            }
             sh.log(Level::Warning, e);
         }
     }
@@ -176,7 +179,7 @@ fn finish(sh: &Shared, r: &Result<u64, String>) {
 /// SAVE: writes the RDB in the calling thread.
 pub(crate) fn save_sync(sh: &Shared) -> Result<(), String> {
     let r = write_rdb(sh, None, None);
-    finish(sh, &r);
+    finish(sh, &r, false);
     r.map(|_| ())
 }
 
@@ -211,7 +214,9 @@ pub(crate) fn bgsave(sh: &Arc<Shared>) -> Result<(), BgsaveRefused> {
         .spawn(move || {
             let st = &sh2.persist.rdb;
             let r = write_rdb(&sh2, Some(&abort), Some(&st.keys_processed));
-            finish(&sh2, &r);
+            // Stopped by shutdown: not a failed save (Redis kills its child with SIGUSR1).
+            let aborted = r.is_err() && abort.load(Ordering::Acquire);
+            finish(&sh2, &r, !aborted);
             st.last_bgsave_secs
                 .store(started.elapsed().as_secs() as i64, Ordering::Relaxed);
             *st.bgsave_started.lock() = None;
@@ -469,7 +474,7 @@ pub(crate) fn debug_reload(c: &mut crate::Call<'_, '_>) -> crate::CmdResult {
         let r = write_locked(c, &path)
             .map(|_| dirty)
             .map_err(|e| format!("Write error saving DB on disk: {}", strerror(&e)));
-        finish(sh, &r);
+        finish(sh, &r, false);
         if r.is_err() {
             return Err(CmdError::fixed("ERR"));
         }

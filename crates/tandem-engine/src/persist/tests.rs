@@ -281,7 +281,13 @@ fn failed_save_stops_writes_with_misconf() {
     let dir = Dir::new("misconf");
     let mut c = client(&dir, &[("dir", "/nonexistent/tandem/dir")]);
     c.call(&["SET", "k", "v"]);
+    // A failed SAVE is only an error reply, as in Redis.
     assert_eq!(c.call(&["SAVE"]), err("ERR"));
+    assert!(info_has(&c, "rdb_last_bgsave_status:ok\r\n"));
+    assert_eq!(c.call(&["SET", "k", "v"]), ok());
+    // A failed BGSAVE stops writes.
+    assert_eq!(c.call(&["BGSAVE"]), simple("Background saving started"));
+    wait_until("bgsave", || info_has(&c, "rdb_bgsave_in_progress:0"));
     let info = c.engine.shared().info(&["persistence"]);
     assert!(info.contains("rdb_last_bgsave_status:err\r\n"), "{info}");
     assert_eq!(c.call(&["SET", "k", "w"]), err(super::MISCONF_RDB));
@@ -296,6 +302,7 @@ fn failed_save_stops_writes_with_misconf() {
     c.call(&["CONFIG", "SET", "dir", dir.s()]);
     assert_eq!(c.call(&["SAVE"]), ok());
     assert_eq!(c.call(&["SET", "k", "y"]), ok());
+    assert!(info_has(&c, "rdb_last_bgsave_status:ok\r\n"));
 }
 
 fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
@@ -547,6 +554,11 @@ fn bgrewriteaof_with_aof_off_writes_a_base() {
     wait_until("rewrite", || info_has(&c, "aof_rewrite_in_progress:0"));
     let m = std::fs::read_to_string(dir.join("appendonlydir/appendonly.aof.manifest")).unwrap();
     assert_eq!(m, "file appendonly.aof.1.base.rdb seq 1 type b\n");
+    c.call(&["BGREWRITEAOF"]);
+    wait_until("rewrite", || info_has(&c, "aof_rewrites:2"));
+    let m = std::fs::read_to_string(dir.join("appendonlydir/appendonly.aof.manifest")).unwrap();
+    assert_eq!(m, "file appendonly.aof.2.base.rdb seq 2 type b\n");
+    assert!(!dir.join("appendonlydir/appendonly.aof.1.base.rdb").exists());
     drop(c);
     let mut d = aof_client(&dir, "everysec");
     assert_eq!(digest(&mut d), before);
@@ -806,7 +818,10 @@ fn debug_reload_round_trips_the_data_set() {
     assert_eq!(c.call(&["DEBUG", "RELOAD", "NOSAVE"]), ok());
     assert_eq!(digest(&mut c), before, "NOSAVE loads the file as it was");
     c.call(&["SET", "extra", "1"]);
-    assert_eq!(c.call(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"]), ok());
+    assert_eq!(
+        c.call(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"]),
+        ok()
+    );
     assert_eq!(c.call(&["GET", "extra"]), bulk("1"));
     assert_eq!(
         c.call(&["DEBUG", "RELOAD", "FAST"]),

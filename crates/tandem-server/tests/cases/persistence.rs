@@ -505,7 +505,10 @@ fn acknowledged_writes_survive_kill_9() {
             incrs += n;
         }
         assert!(!keys.is_empty(), "cycle {cycle}: no write was acknowledged");
-        eprintln!("cycle {cycle}: {} writes and {incrs} increments acknowledged", keys.len());
+        eprintln!(
+            "cycle {cycle}: {} writes and {incrs} increments acknowledged",
+            keys.len()
+        );
         counter_acked += incrs;
         total_acked += keys.len() as u64;
         // Verify every acknowledged key right away.
@@ -711,4 +714,32 @@ fn copy_dir(from: &Path, to: &Path) {
         let e = e.unwrap();
         std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
     }
+}
+
+#[test]
+fn shutdown_that_cannot_save_is_refused() {
+    let dir = TempDir::new();
+    let mut s = Proc::start(&dir.0, &["--save", "3600 1"]);
+    let mut c = s.client();
+    ok(&mut c, &["SET", "k", "v"]);
+    ok(&mut c, &["CONFIG", "SET", "dir", "/nonexistent/tandem"]);
+    assert_eq!(
+        c.cmd(&["SHUTDOWN"]),
+        b"-ERR Errors trying to SHUTDOWN. Check logs.\r\n"
+    );
+    assert_eq!(c.cmd(&["SET", "k", "w"]), b"+OK\r\n", "writes resume");
+    ok(&mut c, &["CONFIG", "SET", "dir", dir.0.to_str().unwrap()]);
+    c.send(&resp(&["SHUTDOWN"]));
+    assert_eq!(c.read_to_close(Duration::from_secs(30)), b"");
+    assert_eq!(
+        s.wait_exit(Duration::from_secs(30)).unwrap().code(),
+        Some(0)
+    );
+    let log = s.log();
+    assert!(
+        log.contains("Error trying to save the DB, can't exit."),
+        "{log}"
+    );
+    let s = Proc::start(&dir.0, &[]);
+    assert_eq!(s.client().cmd(&["GET", "k"]), b"$1\r\nw\r\n");
 }
