@@ -683,7 +683,28 @@ fn redis_rdb_fixture_loads() {
 fn mutated_files_never_panic() {
     let src = Dir::new("mut-src");
     let mut c = client(&src, &[]);
-    fill(&c);
+    {
+        let ks = &c.engine.shared().keyspace;
+        let mut g = ks.lock_all(NOW);
+        let mut l = List::new();
+        for i in 0..40 {
+            l.push_back(format!("element-{i}").as_bytes());
+        }
+        g.set(0, b"l", Value::Obj(Object::List(l)), Ttl::At(NOW + 1000));
+        let mut s = Set::new();
+        for i in 0..5 {
+            s.insert(i.to_string().as_bytes());
+        }
+        g.set(1, b"s", Value::Obj(Object::Set(s)), Ttl::Clear);
+        let mut h = Hash::new();
+        h.insert(b"f", &[b'v'; 30]);
+        g.set(0, b"h", Value::Obj(Object::Hash(h)), Ttl::Clear);
+        let mut z = ZSet::new();
+        z.insert(b"a", 0.5);
+        z.insert(b"b", 2.0);
+        g.set(2, b"z", Value::Obj(Object::ZSet(z)), Ttl::Clear);
+        g.set(0, b"s", Value::Str(vec![b'x'; 100]), Ttl::Clear);
+    }
     c.call(&["SAVE"]);
     let good = std::fs::read(src.join("dump.rdb")).unwrap();
     let mut seed = 0x9e3779b97f4a7c15u64;
@@ -694,7 +715,7 @@ fn mutated_files_never_panic() {
         seed
     };
     let dir = Dir::new("mut");
-    for round in 0..150 {
+    for round in 0..1000 {
         let mut data = good.clone();
         if round % 3 == 0 {
             data.truncate((rnd() as usize) % data.len());
@@ -706,15 +727,28 @@ fn mutated_files_never_panic() {
         }
         std::fs::write(dir.join("dump.rdb"), &data).unwrap();
         let cfg: &[(&str, &str)] = if round % 2 == 0 {
-            &[("rdbchecksum", "no")]
+            &[("rdbchecksum", "no"), ("keyspace-shards", "2")]
         } else {
-            &[]
+            &[("keyspace-shards", "2")]
         };
         let r = client(&dir, cfg).engine.shared().load_from_disk();
         if round % 2 == 1 && data != good {
             assert!(r.is_err(), "round {round}: damage went unnoticed");
         }
     }
+    // A version this build does not know.
+    let mut data = good.clone();
+    data[5..9].copy_from_slice(b"0011");
+    std::fs::write(dir.join("dump.rdb"), &data).unwrap();
+    let e = client(&dir, &[])
+        .engine
+        .shared()
+        .load_from_disk()
+        .unwrap_err();
+    assert!(
+        e.message.contains("can't handle RDB format version 11"),
+        "{e}"
+    );
     let aof = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n*3\r\n$6\r\nEXPIRE\r\n$1\r\na\r\n$3\r\n100\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n";
     for round in 0..100 {
         let mut data = aof.to_vec();
