@@ -63,6 +63,21 @@ impl Proc {
         panic!("{bin} did not start in {}", dir.display());
     }
 
+    /// Starts tandem on a given port (a restart where replicas expect it).
+    fn start_on(dir: &Path, port: u16, extra: &[&str]) -> Proc {
+        let child = Self::spawn(BIN, dir, port, extra);
+        let mut p = Proc {
+            child,
+            port,
+            log: dir.join("tandem-server.log"),
+        };
+        assert!(
+            p.wait_ready(Duration::from_secs(60)),
+            "tandem did not restart"
+        );
+        p
+    }
+
     fn start(dir: &Path, extra: &[&str]) -> Proc {
         Self::start_bin(BIN, dir, extra)
     }
@@ -742,4 +757,53 @@ fn shutdown_that_cannot_save_is_refused() {
     );
     let s = Proc::start(&dir.0, &[]);
     assert_eq!(s.client().cmd(&["GET", "k"]), b"$1\r\nw\r\n");
+}
+
+/// A master restarted from its RDB keeps its replication history: its replica
+/// continues with a partial resync (reliability scenario 12).
+#[test]
+fn restarted_master_serves_partial_resync_from_its_rdb() {
+    if !redis_available() {
+        eprintln!("redis-server not installed: skipped");
+        return;
+    }
+    let mdir = TempDir::new();
+    let margs = ["--save", "3600 1", "--repl-diskless-sync-delay", "0"];
+    let m = Proc::start(&mdir.0, &margs);
+    let port = m.port;
+    let rdir = TempDir::new();
+    let r = Proc::start_bin(
+        "redis-server",
+        &rdir.0,
+        &["--save", "", "--replicaof", "127.0.0.1", &port.to_string()],
+    );
+    let mut mc = m.client();
+    for i in 0..10 {
+        ok(&mut mc, &["SET", &format!("k{i}"), "v"]);
+    }
+    let mut rc = r.client();
+    let t = Instant::now();
+    while rc.cmd(&["GET", "k9"]) != b"$1\r\nv\r\n" {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "replica never synced"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    m.shutdown("SAVE");
+    let m = Proc::start_on(&mdir.0, port, &margs);
+    let mut mc = m.client();
+    ok(&mut mc, &["SET", "after", "restart"]);
+    let t = Instant::now();
+    while rc.cmd(&["GET", "after"]) != b"$7\r\nrestart\r\n" {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "replica never caught up"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let stats = String::from_utf8(mc.cmd(&["INFO", "stats"])).unwrap();
+    assert!(stats.contains("sync_partial_ok:1\r\n"), "{stats}");
+    assert!(stats.contains("sync_full:0\r\n"), "{stats}");
+    assert_eq!(digest(&mut mc), digest(&mut rc));
 }
