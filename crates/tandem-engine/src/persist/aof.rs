@@ -1073,8 +1073,9 @@ pub(crate) fn start_at_runtime(sh: &Arc<Shared>) {
 /// CONFIG SET appendonly no: syncs what was executed and stops the writer.
 pub(crate) fn stop_at_runtime(sh: &Shared) {
     let a = &sh.persist.aof;
-    a.sh.state.store(OFF, Ordering::Release);
+    // Held replies stay held until the writer has synced what they wait for.
     a.stop(Some(sh.repl.log.offset()));
+    a.sh.state.store(OFF, Ordering::Release);
     a.sh.poisoned.store(false, Ordering::Release);
     a.sh.rewrite_scheduled.store(false, Ordering::Release);
     a.sh.wake_all_waiters();

@@ -862,3 +862,25 @@ fn debug_reload_round_trips_the_data_set() {
         err("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
     );
 }
+
+#[test]
+fn unterminated_multi_is_a_torn_tail() {
+    let open = std::fs::read(fixture("open-multi.aof")).unwrap();
+    let dir = Dir::new("openmulti");
+    write_manifest(&dir, &[("appendonly.aof.1.incr.aof", &open)]);
+    let e = client(&dir, &[("appendonly", "yes"), ("aof-load-truncated", "no")])
+        .engine
+        .shared()
+        .load_from_disk()
+        .unwrap_err();
+    assert!(e.message.contains("(unterminated MULTI)"), "{e}");
+    let mut c = loaded(&dir, &[("appendonly", "yes")]);
+    // Nothing of the open transaction was applied.
+    assert_eq!(c.call(&["DBSIZE"]), int(2));
+    assert_eq!(
+        std::fs::metadata(dir.join("appendonlydir/appendonly.aof.1.incr.aof"))
+            .unwrap()
+            .len(),
+        118
+    );
+}
