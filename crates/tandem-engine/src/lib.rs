@@ -476,7 +476,9 @@ impl Shared {
                 c.get_i64("slowlog-log-slower-than"),
                 c.get_i64("slowlog-max-len").max(0) as usize,
             ),
-            "appendonly" | "appendfsync" => self.persistence_config_changed(name),
+            "appendonly" | "appendfsync" | "aof-timestamp-enabled" => {
+                self.persistence_config_changed(name)
+            }
             _ => {}
         }
     }

@@ -107,6 +107,8 @@ struct Ctl {
 pub(crate) struct AofShared {
     state: AtomicU8,
     policy: AtomicU8,
+    /// `aof-timestamp-enabled`: `#TS:<unix seconds>` lines when the second changes.
+    pub(crate) timestamps: AtomicBool,
     /// Log offset covered by the last successful fsync.
     pub(crate) synced: AtomicU64,
     /// Log position up to which the writer processed the stream.
@@ -141,6 +143,7 @@ impl Default for AofShared {
         AofShared {
             state: AtomicU8::new(OFF),
             policy: AtomicU8::new(EVERYSEC),
+            timestamps: AtomicBool::new(false),
             synced: AtomicU64::new(0),
             processed: AtomicU64::new(0),
             poisoned: AtomicBool::new(false),
@@ -424,6 +427,8 @@ struct Writer {
     data: Vec<u8>,
     unsynced: bool,
     last_fsync: Instant,
+    /// Unix second of the last `#TS:` annotation.
+    last_ts: i64,
 }
 
 impl Writer {
@@ -443,6 +448,7 @@ impl Writer {
             data: Vec::new(),
             unsynced: false,
             last_fsync: Instant::now(),
+            last_ts: 0,
         }
     }
 
@@ -571,6 +577,15 @@ impl Writer {
                     || is_cmd(name, b"publish")
                     || is_cmd(name, b"spublish"))
                 {
+                    if self.sh.timestamps.load(Ordering::Relaxed) {
+                        let now = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map_or(0, |d| d.as_secs() as i64);
+                        if now != self.last_ts {
+                            self.last_ts = now;
+                            tandem_persist::aof::encode_timestamp(&mut self.out, now);
+                        }
+                    }
                     let db = self.stream_db.unwrap_or(0);
                     if self.file_db != Some(db) {
                         let dbs = db.to_string();
@@ -889,6 +904,10 @@ fn configure(sh: &Shared) -> PathBuf {
     *a.log.lock() = Some(sh.repl.log.clone());
     a.policy.store(
         policy_code(&sh.config.get("appendfsync").unwrap_or_default()),
+        Ordering::Release,
+    );
+    a.timestamps.store(
+        sh.config.get_bool("aof-timestamp-enabled"),
         Ordering::Release,
     );
     dir

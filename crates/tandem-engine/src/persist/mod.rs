@@ -293,6 +293,10 @@ impl Shared {
                 .persist
                 .aof
                 .set_policy(&self.config.get("appendfsync").unwrap_or_default()),
+            "aof-timestamp-enabled" => self.persist.aof.sh.timestamps.store(
+                self.config.get_bool("aof-timestamp-enabled"),
+                Ordering::Release,
+            ),
             _ => {}
         }
     }

@@ -884,3 +884,19 @@ fn unterminated_multi_is_a_torn_tail() {
         118
     );
 }
+
+#[test]
+fn aof_timestamps_are_annotations() {
+    let dir = Dir::new("ts");
+    let mut c = loaded(
+        &dir,
+        &[("appendonly", "yes"), ("aof-timestamp-enabled", "yes")],
+    );
+    c.call(&["SET", "a", "1"]);
+    aof_synced(&c);
+    let text = String::from_utf8(std::fs::read(incr_file(&dir)).unwrap()).unwrap();
+    assert!(text.starts_with("#TS:"), "{text:?}");
+    drop(c);
+    let mut d = loaded(&dir, &[("appendonly", "yes")]);
+    assert_eq!(d.call(&["GET", "a"]), bulk("1"));
+}
