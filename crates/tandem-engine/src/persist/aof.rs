@@ -460,7 +460,7 @@ impl Writer {
 
     fn run(mut self) {
         loop {
-            let (stop, switch_at) = {
+            let (stop, mut switch_at) = {
                 let c = self.sh.ctl.lock();
                 (c.stop, c.switch.as_ref().map(|s| s.at))
             };
@@ -476,8 +476,21 @@ impl Writer {
                     None => BATCH,
                 };
                 if room > 0 {
+                    let before = r.position();
                     match r.read(&mut self.chunks, room.min(BATCH)) {
-                        Ok(n) => got = n,
+                        Ok(n) => {
+                            got = n;
+                            // A switch set while we read: what follows its position
+                            // belongs to the new incr file (its reader reads it again).
+                            if switch_at.is_none() {
+                                let at = self.sh.ctl.lock().switch.as_ref().map(|s| s.at);
+                                if let Some(at) = at.filter(|&at| before + n as u64 > at) {
+                                    got = at.saturating_sub(before) as usize;
+                                    trim_chunks(&mut self.chunks, got);
+                                    switch_at = Some(at);
+                                }
+                            }
+                        }
                         Err(e) => {
                             self.log(
                                 Level::Warning,
@@ -749,6 +762,23 @@ impl Writer {
             }
         }
     }
+}
+
+/// Keeps the first `keep` bytes of `chunks`.
+fn trim_chunks(chunks: &mut Vec<Bytes>, keep: usize) {
+    let mut left = keep;
+    let mut n = 0;
+    for c in chunks.iter_mut() {
+        if left == 0 {
+            break;
+        }
+        if c.len() > left {
+            c.truncate(left);
+        }
+        left -= c.len();
+        n += 1;
+    }
+    chunks.truncate(n);
 }
 
 fn temp_incr_name(prefix: &str) -> String {
@@ -1199,33 +1229,36 @@ fn rewrite(sh: &Arc<Shared>, mode: RewriteMode) -> Result<(), String> {
     fs::create_dir_all(&dir).map_err(fail)?;
     let log = sh.repl.log.clone();
     let online = mode != RewriteMode::Offline;
+    // The switch is handed to the writer inside the snapshot's instant, so the writer
+    // cannot put anything appended after `at` into the old incr file.
     let (mut snap, switch) = begin_snapshot_waiting(sh, Some(abort), || {
         if !online {
-            return None;
+            return Ok(0);
         }
         let stream_db = master_stream_db(sh);
         log.reset_last_db();
         let at = log.offset();
-        Some((at, log.reader(at, ReaderLimit::NONE), stream_db))
-    })
-    .ok_or("Background AOF rewrite interrupted by shutdown")?;
-    let mut switch_id = 0;
-    if let Some((at, reader, stream_db)) = switch {
-        let reader = reader.map_err(|e| e.to_string())?;
+        let reader = log
+            .reader(at, ReaderLimit::NONE)
+            .map_err(|e| e.to_string())?;
         let mut c = a.ctl.lock();
         if !c.writer_alive {
-            return Err("The AOF writer stopped during the rewrite".into());
+            return Err("The AOF writer stopped during the rewrite".to_string());
         }
         c.next_switch += 1;
-        switch_id = c.next_switch;
+        let id = c.next_switch;
         c.switch = Some(Switch {
             at,
             reader,
             stream_db,
             temp: mode == RewriteMode::Enable,
-            id: switch_id,
+            id,
         });
-        drop(c);
+        Ok(id)
+    })
+    .ok_or("Background AOF rewrite interrupted by shutdown")?;
+    let switch_id = switch?;
+    if online {
         a.wake_writer();
     }
     let tmp_name = format!("temp-rewriteaof-bg-{}.aof", std::process::id());

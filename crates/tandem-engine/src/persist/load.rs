@@ -158,6 +158,7 @@ impl RdbVisitor for RdbLoad<'_> {
 pub(crate) fn load_from_disk(sh: &Arc<Shared>) -> Result<(), LoadError> {
     let p = &sh.persist;
     if p.started.load(Ordering::Acquire) {
+        sh.loading.store(false, Ordering::Release);
         return Ok(());
     }
     sh.loading.store(true, Ordering::Release);

@@ -900,3 +900,42 @@ fn aof_timestamps_are_annotations() {
     let mut d = loaded(&dir, &[("appendonly", "yes")]);
     assert_eq!(d.call(&["GET", "a"]), bulk("1"));
 }
+
+#[test]
+fn repeated_rewrites_under_writes_lose_and_repeat_nothing() {
+    let dir = Dir::new("rewrites");
+    let mut c = aof_client(&dir, "always");
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for t in 0..2 {
+        let mut w = c.other();
+        let stop = stop.clone();
+        writers.push(std::thread::spawn(move || {
+            let mut n = 0u64;
+            while !stop.load(Ordering::Acquire) {
+                w.call(&["INCR", "counter"]);
+                w.call(&["SET", &format!("w{t}:{n}"), "1"]);
+                n += 1;
+            }
+            n
+        }));
+    }
+    for _ in 0..5 {
+        wait_until("rewrite slot", || info_has(&c, "aof_rewrite_in_progress:0"));
+        c.call(&["BGREWRITEAOF"]);
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    wait_until("rewrites", || {
+        info_has(&c, "aof_rewrite_in_progress:0") && info_has(&c, "aof_rewrites:5\r\n")
+    });
+    stop.store(true, Ordering::Release);
+    let n: u64 = writers.into_iter().map(|w| w.join().unwrap()).sum();
+    assert_eq!(c.call(&["GET", "counter"]), bulk(&n.to_string()));
+    aof_synced(&c);
+    let before = digest(&mut c);
+    c.engine.shared().prepare_shutdown(false).unwrap();
+    drop(c);
+    let mut d = aof_client(&dir, "always");
+    assert_eq!(d.call(&["GET", "counter"]), bulk(&n.to_string()));
+    assert_eq!(digest(&mut d), before);
+}
