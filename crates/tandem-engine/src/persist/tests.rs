@@ -939,3 +939,70 @@ fn repeated_rewrites_under_writes_lose_and_repeat_nothing() {
     assert_eq!(d.call(&["GET", "counter"]), bulk(&n.to_string()));
     assert_eq!(digest(&mut d), before);
 }
+
+#[test]
+fn automatic_rewrite_on_growth() {
+    let dir = Dir::new("auto");
+    let mut c = loaded(
+        &dir,
+        &[
+            ("appendonly", "yes"),
+            ("auto-aof-rewrite-min-size", "4096"),
+            ("auto-aof-rewrite-percentage", "100"),
+        ],
+    );
+    c.engine.shared().persistence_cron();
+    assert!(info_has(&c, "aof_rewrites:0"));
+    for i in 0..200 {
+        c.call(&["SET", &format!("key:{i}"), &"v".repeat(40)]);
+    }
+    aof_synced(&c);
+    c.engine.shared().persistence_cron();
+    wait_until("auto rewrite", || {
+        info_has(&c, "aof_rewrites:1\r\n") && info_has(&c, "aof_rewrite_in_progress:0")
+    });
+}
+
+/// A write error (the new incr file is /dev/full) poisons the AOF: `-MISCONF`, the
+/// write is never durable; a later rewrite onto a good file heals it.
+#[test]
+fn failed_aof_write_stops_writes_until_a_rewrite() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let dir = Dir::new("full");
+    let mut c = aof_client(&dir, "always");
+    std::os::unix::fs::symlink(
+        "/dev/full",
+        dir.join("appendonlydir/appendonly.aof.2.incr.aof"),
+    )
+    .unwrap();
+    c.call(&["BGREWRITEAOF"]);
+    wait_until("rewrite", || info_has(&c, "aof_rewrite_in_progress:0"));
+    let flag = Arc::new(Flag(AtomicBool::new(false)));
+    let mut s = c
+        .engine
+        .session("127.0.0.1:9".into(), String::new(), Some(flag.clone()));
+    let mut out = Vec::new();
+    c.engine.execute(&mut s, &[b"SET", b"k", b"v"], &mut out);
+    let h = s.handle().clone();
+    let sh = c.engine.shared().clone();
+    wait_until("poisoned", || info_has(&c, "aof_last_write_status:err"));
+    assert_eq!(sh.durability(s.last_write_offset(), &h), Durability::Failed);
+    assert_eq!(
+        c.call(&["SET", "k", "w"]),
+        err("MISCONF Errors writing to the AOF file: No space left on device")
+    );
+    assert_eq!(c.call(&["GET", "k"]), bulk("v"));
+    // The cron retries with a rewrite onto a new incr file.
+    c.clock.advance(10_000);
+    sh.persistence_cron();
+    wait_until("healed", || info_has(&c, "aof_last_write_status:ok"));
+    assert_eq!(c.call(&["SET", "k", "x"]), ok());
+    aof_synced(&c);
+    sh.prepare_shutdown(false).unwrap();
+    drop(s);
+    drop(c);
+    let mut d = aof_client(&dir, "always");
+    assert_eq!(d.call(&["GET", "k"]), bulk("x"));
+}
