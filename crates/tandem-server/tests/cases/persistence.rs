@@ -807,3 +807,40 @@ fn restarted_master_serves_partial_resync_from_its_rdb() {
     assert!(stats.contains("sync_full:0\r\n"), "{stats}");
     assert_eq!(digest(&mut mc), digest(&mut rc));
 }
+
+/// `appendfsync always` and a failing disk: the write is never acknowledged (the
+/// connection is closed instead), later writes get -MISCONF.
+#[test]
+fn failed_aof_write_is_never_acknowledged() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let dir = TempDir::new();
+    let s = Proc::start(&dir.0, &["--appendonly", "yes", "--appendfsync", "always"]);
+    let mut c = s.client();
+    ok(&mut c, &["SET", "before", "1"]);
+    std::os::unix::fs::symlink(
+        "/dev/full",
+        dir.path("appendonlydir/appendonly.aof.2.incr.aof"),
+    )
+    .unwrap();
+    ok(&mut c, &["BGREWRITEAOF"]);
+    wait_field(&mut c, "aof_rewrite_in_progress", "0");
+    c.send(&resp(&["SET", "k", "v"]));
+    assert!(
+        c.try_read_reply().is_err(),
+        "a write the AOF could not persist was acknowledged"
+    );
+    let mut c = s.client();
+    assert_eq!(info_field(&mut c, "aof_last_write_status"), "err");
+    assert_eq!(
+        c.cmd(&["SET", "k", "w"]),
+        b"-MISCONF Errors writing to the AOF file: No space left on device\r\n"
+    );
+    assert_eq!(c.cmd(&["GET", "before"]), b"$1\r\n1\r\n");
+    let log = s.log();
+    assert!(
+        log.contains("Error writing to the AOF file: No space left on device"),
+        "{log}"
+    );
+}
