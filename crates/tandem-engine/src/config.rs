@@ -330,6 +330,14 @@ pub fn canonical(dir: &Directive, args: &[&str]) -> Result<String, String> {
                 "argument(s) must be one of the following: ".to_string() + &words.join(", ")
             }),
         ValueKind::Str => Ok(v.to_string()),
+        ValueKind::Words if dir.name == "save" => {
+            // Pairs of <seconds> <changes>, as Redis's `setConfigSaveOption` checks.
+            let words: Vec<&str> = args.iter().flat_map(|a| a.split_whitespace()).collect();
+            if !words.len().is_multiple_of(2) || words.iter().any(|w| w.parse::<u32>().is_err()) {
+                return Err("Invalid save parameters".into());
+            }
+            Ok(words.join(" "))
+        }
         ValueKind::Words => Ok(args.join(" ")),
         ValueKind::Octal { max } => {
             let n = i64::from_str_radix(v, 8)
@@ -473,6 +481,16 @@ mod tests {
         assert!(c.set("nonsense", &["1"]).is_err());
         c.set("save", &["60", "100"]).unwrap();
         assert_eq!(c.get("save").as_deref(), Some("60 100"));
+        assert_eq!(
+            c.set("save", &["1", "2", "3"]).unwrap_err(),
+            "Invalid save parameters"
+        );
+        assert_eq!(
+            c.set("save", &["a", "b"]).unwrap_err(),
+            "Invalid save parameters"
+        );
+        c.set("save", &[]).unwrap();
+        assert_eq!(c.get("save").as_deref(), Some(""));
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod command;
 pub mod config;
 pub mod error;
 mod info;
+mod persist;
 mod rdb;
 pub mod registry;
 pub mod repl;
@@ -49,6 +50,7 @@ pub use call::{Call, Flow};
 pub use command::{flags, CommandSpec, CommandTable, Keys};
 pub use config::Config;
 pub use error::{CmdError, CmdResult};
+pub use persist::{Durability, LoadError};
 pub use reply::Reply;
 pub use session::{BlockKind, ClientHandle, ClientKind, Notify, Session};
 
@@ -221,6 +223,8 @@ pub struct Shared {
     pub active_expire_enabled: AtomicBool,
     /// Error replies by code (INFO errorstats).
     pub(crate) error_stats: Mutex<BTreeMap<String, u64>>,
+    /// RDB snapshots, the AOF, loading (see the `persist` module).
+    pub(crate) persist: persist::Persistence,
 }
 
 /// Contributes fields to INFO sections owned outside the engine (the server's
@@ -319,12 +323,17 @@ impl Engine {
             config_file: RwLock::new(None),
             active_expire_enabled: AtomicBool::new(true),
             error_stats: Mutex::new(BTreeMap::new()),
+            persist: persist::Persistence::new(started_ms),
         });
         let _ = shared.this.set(Arc::downgrade(&shared));
         shared
             .info_providers
             .write()
             .push(Arc::new(repl::ReplInfo(Arc::downgrade(&shared))));
+        shared
+            .info_providers
+            .write()
+            .push(Arc::new(persist::PersistInfo(Arc::downgrade(&shared))));
         for d in config::DIRECTIVES {
             shared.apply_config(d.name);
         }
@@ -484,6 +493,9 @@ impl Shared {
                 c.get_i64("slowlog-log-slower-than"),
                 c.get_i64("slowlog-max-len").max(0) as usize,
             ),
+            "appendonly" | "appendfsync" | "aof-timestamp-enabled" => {
+                self.persistence_config_changed(name)
+            }
             _ => {}
         }
     }
@@ -655,6 +667,9 @@ impl Shared {
             return Some(
                 "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
             );
+        }
+        if let Some(text) = self.persistence_denies(spec, kind) {
+            return Some(text);
         }
         if spec.has(flags::WRITE)
             && kind != ClientKind::Master

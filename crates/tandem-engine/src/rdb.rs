@@ -36,6 +36,20 @@ pub(crate) fn write_snapshot(
     aux: &Aux,
     compression: bool,
 ) -> io::Result<u64> {
+    write_snapshot_with(sh, out, snap, aux, compression, false, None)
+}
+
+/// [`write_snapshot`] for an AOF base (`aof_base`: the `aof-base` AUX field is 1),
+/// counting the keys written into `progress` (INFO's `current_save_keys_processed`).
+pub(crate) fn write_snapshot_with(
+    sh: &Shared,
+    out: &mut dyn Write,
+    snap: &mut Snapshot<'_>,
+    aux: &Aux,
+    compression: bool,
+    aof_base: bool,
+    progress: Option<&std::sync::atomic::AtomicU64>,
+) -> io::Result<u64> {
     let opts = WriteOptions {
         compression,
         checksum: sh.config.get_bool("rdbchecksum"),
@@ -50,6 +64,7 @@ pub(crate) fn write_snapshot(
             replid: id.to_string(),
             offset: aux.repl_offset as i64,
         }),
+        aof_base,
         ..AuxFields::default()
     };
     w.aux_fields(&fields).map_err(io_err)?;
@@ -80,6 +95,9 @@ pub(crate) fn write_snapshot(
             }
             .map_err(io_err)?;
         }
+        if let Some(p) = progress {
+            p.fetch_add(img.len() as u64, Ordering::Relaxed);
+        }
     }
     let n = w.bytes_written();
     w.finish().map_err(io_err)?;
@@ -87,23 +105,87 @@ pub(crate) fn write_snapshot(
 }
 
 /// Loads RDB entries into the keyspace.
-struct Loader<'a> {
+pub(crate) struct Loader<'a> {
     sh: &'a Shared,
     now_ms: u64,
     /// A replica keeps keys already expired (its master will DEL them).
     keep_expired: bool,
-    loaded: u64,
-    expired: u64,
+    pub(crate) loaded: u64,
+    pub(crate) expired: u64,
     stop: &'a AtomicBool,
     scratch: Vec<u8>,
     /// Database of the last SELECTDB.
     db: usize,
 }
 
+impl<'a> Loader<'a> {
+    /// A loader into `sh`'s keyspace; keys expired at `now_ms` are dropped unless
+    /// `keep_expired`. The load stops with an error once `stop` is set.
+    pub(crate) fn new(
+        sh: &'a Shared,
+        now_ms: u64,
+        keep_expired: bool,
+        stop: &'a AtomicBool,
+    ) -> Loader<'a> {
+        Loader {
+            sh,
+            now_ms,
+            keep_expired,
+            loaded: 0,
+            expired: 0,
+            stop,
+            scratch: Vec::new(),
+            db: 0,
+        }
+    }
+}
+
 fn bytes<'b>(s: &tandem_persist::rdb::Str<'_>, buf: &'b mut Vec<u8>) -> &'b [u8] {
     buf.clear();
     s.write_to(buf);
     buf
+}
+
+/// The keyspace value of an RDB entry.
+pub(crate) fn value_of(e: &Entry<'_>, buf: &mut Vec<u8>) -> Result<Value, VisitError> {
+    let value = match e.value {
+        RdbValue::String(s) => Value::Str(s.to_vec()),
+        RdbValue::List(items) => {
+            let mut l = List::new();
+            for it in items.iter() {
+                l.push_back(bytes(&it, buf));
+            }
+            Value::Obj(Object::List(l))
+        }
+        RdbValue::Set(items) => {
+            let mut s = Set::new();
+            for it in items.iter() {
+                s.insert(bytes(&it, buf));
+            }
+            Value::Obj(Object::Set(s))
+        }
+        RdbValue::Hash(pairs) => {
+            let mut h = Hash::new();
+            let mut vbuf = Vec::new();
+            for (f, v) in pairs.iter() {
+                h.insert(bytes(&f, buf), bytes(&v, &mut vbuf));
+            }
+            Value::Obj(Object::Hash(h))
+        }
+        RdbValue::ZSet(members) => {
+            let mut z = ZSet::new();
+            for (m, score) in members.iter() {
+                if score.is_nan() {
+                    return Err(
+                        format!("sorted set key at offset {} has a NaN score", e.offset).into(),
+                    );
+                }
+                z.insert(bytes(&m, buf), score);
+            }
+            Value::Obj(Object::ZSet(z))
+        }
+    };
+    Ok(value)
 }
 
 impl RdbVisitor for Loader<'_> {
@@ -139,53 +221,16 @@ impl RdbVisitor for Loader<'_> {
             self.expired += 1;
             return Ok(());
         }
-        let buf = &mut self.scratch;
-        let value = match e.value {
-            RdbValue::String(s) => {
-                let mut g = self.sh.keyspace.lock_key(db, e.key, self.now_ms);
-                let ttl = expire.map_or(Ttl::Clear, Ttl::At);
-                g.set_str(db, e.key, bytes(&s, buf), ttl);
-                let _ = g.take_expired();
-                self.loaded += 1;
-                return Ok(());
-            }
-            RdbValue::List(items) => {
-                let mut l = List::new();
-                for it in items.iter() {
-                    l.push_back(bytes(&it, buf));
-                }
-                Value::Obj(Object::List(l))
-            }
-            RdbValue::Set(items) => {
-                let mut s = Set::new();
-                for it in items.iter() {
-                    s.insert(bytes(&it, buf));
-                }
-                Value::Obj(Object::Set(s))
-            }
-            RdbValue::Hash(pairs) => {
-                let mut h = Hash::new();
-                let mut vbuf = Vec::new();
-                for (f, v) in pairs.iter() {
-                    h.insert(bytes(&f, buf), bytes(&v, &mut vbuf));
-                }
-                Value::Obj(Object::Hash(h))
-            }
-            RdbValue::ZSet(members) => {
-                let mut z = ZSet::new();
-                for (m, score) in members.iter() {
-                    if score.is_nan() {
-                        return Err(format!(
-                            "sorted set key at offset {} has a NaN score",
-                            e.offset
-                        )
-                        .into());
-                    }
-                    z.insert(bytes(&m, buf), score);
-                }
-                Value::Obj(Object::ZSet(z))
-            }
-        };
+        if let RdbValue::String(s) = e.value {
+            // Strings go in with one allocation, straight from the reader's bytes.
+            let mut g = self.sh.keyspace.lock_key(db, e.key, self.now_ms);
+            let ttl = expire.map_or(Ttl::Clear, Ttl::At);
+            g.set_str(db, e.key, bytes(&s, &mut self.scratch), ttl);
+            let _ = g.take_expired();
+            self.loaded += 1;
+            return Ok(());
+        }
+        let value = value_of(&e, &mut self.scratch)?;
         let ttl = match expire {
             Some(t) => Ttl::At(t),
             None => Ttl::Clear,

@@ -248,6 +248,13 @@ impl Session {
         Some((req, std::mem::take(&mut self.repl_hello)))
     }
 
+    /// The replication log offset just after this client's last write (0 if none):
+    /// WAIT waits for replicas to acknowledge it, and under `appendfsync always` its
+    /// reply waits for the AOF to sync it ([`crate::Shared::durability`]).
+    pub fn last_write_offset(&self) -> u64 {
+        self.last_write_offset
+    }
+
     /// Whether the session is subscribed to anything.
     pub fn is_subscriber(&self) -> bool {
         !self.channels.is_empty() || !self.patterns.is_empty() || !self.shard_channels.is_empty()

@@ -43,6 +43,9 @@ pub struct Exec {
     pub new_deadline: Option<u64>,
     /// PSYNC/SYNC: once the output is written, the socket goes to the replication layer.
     pub handoff: bool,
+    /// The output holds the reply to a write the AOF has not synced yet
+    /// (`appendfsync always`): nothing is written or executed until it has.
+    pub held: bool,
 }
 
 impl Exec {
@@ -57,6 +60,7 @@ impl Exec {
             shutdown: None,
             new_deadline: None,
             handoff: false,
+            held: false,
         }
     }
 
@@ -65,6 +69,7 @@ impl Exec {
         !self.close_after_reply
             && self.shutdown.is_none()
             && !self.handoff
+            && !self.held
             && !self.sess.is_blocked()
     }
 

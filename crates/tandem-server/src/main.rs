@@ -201,6 +201,39 @@ fn engine_replicaof(server: &net::Server) -> Option<(String, u16)> {
     Some((host, port))
 }
 
+/// Loads the data set on the `tandem-load` thread while the event loops already answer
+/// (`-LOADING` meanwhile), then follows `replicaof` and logs that the server is ready.
+/// A damaged file stops the server with status 1, as Redis does.
+fn start_loading(server: &net::Server, port: u16, unixsocket: String) {
+    let sh = server.engine().shared().clone();
+    let master = engine_replicaof(server);
+    sh.loading.store(true, std::sync::atomic::Ordering::Release);
+    let spawned = std::thread::Builder::new()
+        .name("tandem-load".into())
+        .spawn(move || {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sh.load_from_disk()));
+            match r {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    warning!("{e}");
+                    exit(1);
+                }
+                Err(_) => {
+                    warning!("Loading the data set failed (internal error). Exiting.");
+                    exit(1);
+                }
+            }
+            net::log_ready(port, &unixsocket);
+            if let Some((host, mport)) = master {
+                sh.replicaof(&host, mport);
+            }
+        });
+    if let Err(e) = spawned {
+        warning!("Can't start the loading thread: {e}");
+        exit(1);
+    }
+}
+
 fn main() {
     let original_dir = std::env::current_dir().ok();
     let args: Vec<Vec<u8>> = std::env::args_os()
@@ -245,6 +278,11 @@ fn main() {
     if let Err(e) = conf::load(&config, &text) {
         eprintln!("{e}");
         exit(1);
+    }
+    // `dir` changed the working directory while the config was read; like Redis,
+    // CONFIG GET dir reports it as an absolute path, and files are found there.
+    if let Ok(cwd) = std::env::current_dir() {
+        let _ = config.set("dir", &[&cwd.to_string_lossy()]);
     }
     let daemonize = config.get_bool("daemonize");
     if daemonize && !daemon::is_daemon_child() {
@@ -307,6 +345,7 @@ fn main() {
         .repl
         .listening_port
         .store(u64::from(port), std::sync::atomic::Ordering::Relaxed);
+    let shared = engine.shared().clone();
     let listeners = listen(&engine.shared().config, port);
     let server = match net::Server::new(engine, listeners, io_threads) {
         Ok(s) => s,
@@ -320,18 +359,20 @@ fn main() {
             warning!("Failed to write PID file: {}", conf::strerror(&e));
         }
     }
-    net::log_ready(port, &unixsocket);
-    let master = engine_replicaof(&server);
-    if let Some((host, mport)) = master {
-        server.engine().shared().replicaof(&host, mport);
-    }
+    start_loading(&server, port, unixsocket.clone());
     let exit_reason = server.run();
     match exit_reason {
         Ok(net::Exit::Shutdown { save }) => {
-            warning!("User requested shutdown...");
-            if save {
-                // Persistence is not part of tandem yet: nothing to save.
-                verbose!("No persistence configured: skipping the final save.");
+            // SHUTDOWN saved already; a signal's shutdown saves here.
+            if !shared.shutdown_prepared() {
+                warning!("User requested shutdown...");
+                if let Err(e) = shared.prepare_shutdown(save) {
+                    warning!("{e}");
+                    warning!(
+                        "Errors trying to shut down the server, check the logs for more information"
+                    );
+                    exit(1);
+                }
             }
             if !pidfile.is_empty() {
                 notice!("Removing the pid file.");

@@ -45,7 +45,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use parking_lot::Mutex;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
-use tandem_engine::{ClientKind, Engine, Notify};
+use tandem_engine::{ClientKind, Durability, Engine, Notify};
 
 use crate::conn::{Conn, ReadEnd, READ_CHUNK};
 use crate::limits::{Class, Limits};
@@ -348,7 +348,10 @@ impl EventLoop {
     }
 
     fn next_timeout(&self) -> Duration {
-        if !self.read_again.is_empty() || !self.shared.notified.lock().is_empty() {
+        if !self.read_again.is_empty()
+            || !self.write_list.is_empty()
+            || !self.shared.notified.lock().is_empty()
+        {
             return Duration::ZERO;
         }
         let now = Instant::now();
@@ -730,11 +733,32 @@ impl EventLoop {
 
     fn flush_writes(&mut self) {
         let list = std::mem::take(&mut self.write_list);
+        let mut released = Vec::new();
         for &token in &list {
             let Some(Some(c)) = self.conns.get_mut(token) else {
                 continue;
             };
             c.in_write_list = false;
+            // Group commit: a reply to a write waits for the AOF's fsync covering it.
+            if c.ex.pending_output() > 0 {
+                let offset = c.ex.sess.last_write_offset();
+                match self.engine.shared().durability(offset, c.ex.sess.handle()) {
+                    Durability::Durable => {
+                        if std::mem::take(&mut c.ex.held) {
+                            released.push(token);
+                        }
+                    }
+                    Durability::Pending => {
+                        c.ex.held = true;
+                        continue;
+                    }
+                    Durability::Failed => {
+                        // Never acknowledge a write the AOF could not persist.
+                        self.close(token);
+                        continue;
+                    }
+                }
+            }
             let mut failed = false;
             if c.ex.pending_output() > 0 {
                 let ex = &mut c.ex;
@@ -785,6 +809,14 @@ impl EventLoop {
         if self.write_list.is_empty() {
             self.write_list = list;
         }
+        // Connections whose held replies just went out run what they sent meanwhile.
+        for token in released {
+            let max_bulk = self.limits.proto_max_bulk_len;
+            if let Some(Some(c)) = self.conns.get_mut(token) {
+                c.execute_buffered(&self.engine, max_bulk);
+                self.after_activity(token);
+            }
+        }
     }
 
     /// Gives a connection that asked for PSYNC/SYNC to the replication layer, which
@@ -833,6 +865,7 @@ impl EventLoop {
         if self.id() == 0 {
             self.active_expire();
             self.engine.shared().repl_cron();
+            self.engine.shared().persistence_cron();
             self.engine.shared().track_instantaneous();
         }
         let idle_timeout = self.limits.idle_timeout;

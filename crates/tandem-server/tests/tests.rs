@@ -8,6 +8,8 @@
 mod lifecycle;
 #[path = "cases/limits.rs"]
 mod limits;
+#[path = "cases/persistence.rs"]
+mod persistence;
 #[path = "cases/protocol.rs"]
 mod protocol;
 #[path = "cases/support.rs"]

@@ -12,6 +12,7 @@ pub mod hashes;
 pub mod keys;
 pub mod lists;
 pub mod multi;
+pub mod persistence;
 pub mod pubsub;
 pub mod replication;
 pub mod server;
@@ -25,6 +26,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     server::COMMANDS,
     pubsub::COMMANDS,
     replication::COMMANDS,
+    persistence::COMMANDS,
     multi::COMMANDS,
     strings::COMMANDS,
     keys::COMMANDS,

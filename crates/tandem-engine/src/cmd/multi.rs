@@ -211,7 +211,7 @@ fn exec(c: &mut Call<'_, '_>) -> CmdResult {
             encode::command(&mut wrapped, &[&b"MULTI"[..]]);
             wrapped.extend_from_slice(&effects);
             encode::command(&mut wrapped, &[&b"EXEC"[..]]);
-            p.propagate(start_db, &wrapped);
+            c.sess.last_write_offset = p.propagate(start_db, &wrapped);
         }
     }
     drop(guard);

@@ -255,8 +255,17 @@ fn shutdown(c: &mut Call<'_, '_>) -> CmdResult {
         .unwrap_or_default()
         .trim()
         .is_empty();
-    // No reply: the connection closes as the server exits.
-    c.shutdown(save || (!nosave && save_points));
+    // Saved (or synced) here, so that a failure is an error reply and the server
+    // goes on; no reply on success: the connection closes as the server exits.
+    if c.engine
+        .shutdown_command(save || (!nosave && save_points))
+        .is_err()
+    {
+        return Err(CmdError::fixed(
+            "ERR Errors trying to SHUTDOWN. Check logs.",
+        ));
+    }
+    c.shutdown(false);
     Ok(())
 }
 

@@ -391,6 +391,7 @@ impl crate::Shared {
             && since != 0
             && now.saturating_sub(since) > ttl
             && repl.log.is_active()
+            && !self.persist.aof.is_on()
         {
             repl.no_replicas_since.store(0, Ordering::Relaxed);
             repl.log.deactivate();

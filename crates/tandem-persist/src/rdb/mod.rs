@@ -19,7 +19,8 @@ mod value;
 mod write;
 
 pub use read::{
-    collect, read_from, read_slice, Checksum, Collected, CollectedEntry, RdbSummary, ReadOptions,
+    collect, read_file, read_from, read_slice, Checksum, Collected, CollectedEntry, RdbSummary,
+    ReadOptions,
 };
 pub use value::{fmt_i64, Elements, OwnedValue, Pairs, RdbValue, ScoredMembers, Str};
 pub use write::{

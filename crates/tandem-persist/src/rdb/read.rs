@@ -824,6 +824,23 @@ pub fn read_slice<V: RdbVisitor + ?Sized>(
     Parser::new(SliceInput(data), opts.verify_checksum).run(visitor)
 }
 
+/// Maps the file at `path` and parses it with [`read_slice`]: the loader of a
+/// `dump.rdb` at start-up. A file that cannot be opened or mapped is an
+/// [`RdbErrorKind::Io`] error at offset 0.
+#[allow(unsafe_code)]
+pub fn read_file<V: RdbVisitor + ?Sized>(
+    path: &std::path::Path,
+    visitor: &mut V,
+    opts: &ReadOptions,
+) -> Result<RdbSummary, RdbError> {
+    // SAFETY: RDB files are replaced by rename (never written in place) and only
+    // loaded by the process that owns them, so nothing changes or truncates the
+    // mapped file while it is read.
+    let map =
+        unsafe { crate::map_file(path) }.map_err(|e| RdbError::new(0, RdbErrorKind::Io(e)))?;
+    read_slice(&map, visitor, opts)
+}
+
 /// Parses an RDB from a stream. The reader reads ahead in chunks, so bytes that follow
 /// the RDB may have been read already: they are returned with the summary (for a
 /// replica, the start of its master's command stream or the `$EOF:` mark). Wrap the

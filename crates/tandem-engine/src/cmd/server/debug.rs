@@ -1,4 +1,5 @@
-//! DEBUG: SLEEP, SET-ACTIVE-EXPIRE, DIGEST, DIGEST-VALUE, OBJECT, PROTOCOL, ERROR, HELP.
+//! DEBUG: SLEEP, SET-ACTIVE-EXPIRE, DIGEST, DIGEST-VALUE, OBJECT, PROTOCOL, ERROR, HELP,
+//! RELOAD (implemented with persistence, `persist::save::debug_reload`).
 //! Refused (by the engine, before MULTI queueing, as Redis does) unless
 //! `enable-debug-command` is `yes`, or `local` for a local client.
 //!
@@ -84,6 +85,7 @@ pub(super) fn debug(c: &mut Call<'_, '_>) -> CmdResult {
             }
         }
         ("object", 3) => object(c)?,
+        ("reload", _) => crate::persist::save::debug_reload(c)?,
         ("protocol", 3) => protocol(c)?,
         ("error", 3) => {
             let text = String::from_utf8_lossy(c.argv[2]).into_owned();

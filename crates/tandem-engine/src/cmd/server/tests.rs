@@ -922,7 +922,9 @@ fn time_role_lolwut() {
 
 #[test]
 fn shutdown() {
-    let mut c = TestClient::new();
+    let dir = std::env::temp_dir().join(format!("tandem-shutdown-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut c = TestClient::with_config(&[("dir", dir.to_str().unwrap())]);
     assert_eq!(c.call(&["SHUTDOWN", "foo"]), err("ERR syntax error"));
     assert_eq!(
         c.call(&["SHUTDOWN", "NOSAVE", "SAVE"]),
@@ -937,16 +939,29 @@ fn shutdown() {
         err("ERR No shutdown in progress.")
     );
     assert_eq!(c.last_flow, Flow::Continue);
-    // Default save points: a save before exiting.
+    // Default save points: SHUTDOWN saves before the server exits (a failure is an
+    // error reply and the server goes on).
+    let mut bad = TestClient::with_config(&[("dir", "/nonexistent/tandem")]);
+    assert_eq!(
+        bad.call(&["SHUTDOWN"]),
+        err("ERR Errors trying to SHUTDOWN. Check logs.")
+    );
+    assert_eq!(bad.last_flow, Flow::Continue);
+    assert_eq!(bad.call(&["SET", "k", "v"]), simple("OK"));
     assert!(c.raw(&[b"SHUTDOWN"]).is_empty());
-    assert_eq!(c.last_flow, Flow::Shutdown { save: true });
+    assert_eq!(c.last_flow, Flow::Shutdown { save: false });
+    assert!(dir.join("dump.rdb").exists());
+    std::fs::remove_file(dir.join("dump.rdb")).unwrap();
     assert!(c.raw(&[b"SHUTDOWN", b"NOSAVE", b"NOW"]).is_empty());
     assert_eq!(c.last_flow, Flow::Shutdown { save: false });
     c.call(&["CONFIG", "SET", "save", ""]);
     c.raw(&[b"SHUTDOWN"]);
     assert_eq!(c.last_flow, Flow::Shutdown { save: false });
+    assert!(!dir.join("dump.rdb").exists());
     c.raw(&[b"SHUTDOWN", b"SAVE", b"FORCE"]);
-    assert_eq!(c.last_flow, Flow::Shutdown { save: true });
+    assert_eq!(c.last_flow, Flow::Shutdown { save: false });
+    assert!(dir.join("dump.rdb").exists());
+    let _ = std::fs::remove_dir_all(&dir);
     c.call(&["MULTI"]);
     assert_eq!(
         c.call(&["SHUTDOWN"]),
