@@ -292,7 +292,7 @@ impl Shared {
     /// benchmarks and DEBUG RELOAD-style round trips).
     pub fn debug_snapshot_rdb(&self) -> Vec<u8> {
         let mut out = Vec::new();
-        if let Some((mut snap, ())) = self.keyspace.begin_snapshot(self.clock.now_ms(), || ()) {
+        if let Some((mut snap, ())) = self.begin_snapshot(|| ()) {
             let aux = Aux {
                 repl_id: None,
                 repl_offset: 0,

@@ -104,7 +104,7 @@ pub(crate) fn begin_snapshot_waiting<'k, R>(
     mut at: impl FnMut() -> R,
 ) -> Option<(Snapshot<'k>, R)> {
     loop {
-        if let Some(b) = sh.keyspace.begin_snapshot(sh.clock.now_ms(), &mut at) {
+        if let Some(b) = sh.begin_snapshot(&mut at) {
             return Some(b);
         }
         if abort.is_some_and(|a| a.load(Ordering::Acquire)) {

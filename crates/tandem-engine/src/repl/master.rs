@@ -225,7 +225,7 @@ impl Shared {
         let mut last_nl = Instant::now();
         let begun = loop {
             if Instant::now() >= wait_until {
-                if let Some(b) = self.keyspace.begin_snapshot(self.clock.now_ms(), || {
+                if let Some(b) = self.begin_snapshot(|| {
                     log.reset_last_db();
                     let offset = log.offset();
                     (offset, log.reader(offset, limit))

@@ -171,6 +171,10 @@ pub struct Replication {
     pub(crate) last_ping_ms: AtomicU64,
     /// Port we listen on, announced to our master.
     pub listening_port: AtomicU64,
+    /// Held by a replica's link thread while it applies one command of its master and
+    /// appends its bytes to our log, and by whoever begins a snapshot: so a snapshot
+    /// never contains a command whose bytes lie after the snapshot's offset.
+    pub(crate) apply_gate: Mutex<()>,
 }
 
 impl Replication {
@@ -185,6 +189,7 @@ impl Replication {
             no_replicas_since: AtomicU64::new(0),
             last_ping_ms: AtomicU64::new(0),
             listening_port: AtomicU64::new(6379),
+            apply_gate: Mutex::new(()),
         }
     }
 
@@ -354,6 +359,18 @@ impl crate::InfoProvider for ReplInfo {
 }
 
 impl crate::Shared {
+    /// Begins a point-in-time snapshot (see `tandem_keyspace::snapshot`); `at` runs
+    /// while every shard is locked and no master command is half applied, and records
+    /// what the snapshot stands for (the replication offset). `None` while another
+    /// snapshot runs.
+    pub fn begin_snapshot<R>(
+        &self,
+        at: impl FnOnce() -> R,
+    ) -> Option<(tandem_keyspace::Snapshot<'_>, R)> {
+        let _gate = self.repl.apply_gate.lock();
+        self.keyspace.begin_snapshot(self.clock.now_ms(), at)
+    }
+
     /// Periodic replication duties (the server calls this about `hz` times a second):
     /// PINGs in the stream every `repl-ping-replica-period`, dropping replicas silent for
     /// `repl-timeout`, and freeing the backlog after `repl-backlog-ttl` without replicas.

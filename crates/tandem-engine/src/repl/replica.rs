@@ -684,10 +684,10 @@ impl Shared {
                     log.offset() + pending_multi.len() as u64 + used as u64,
                     Ordering::Relaxed,
                 );
-                if req.len() >= 2
+                let is_getack = req.len() >= 2
                     && req.arg(0).eq_ignore_ascii_case(b"replconf")
-                    && req.arg(1).eq_ignore_ascii_case(b"getack")
-                {
+                    && req.arg(1).eq_ignore_ascii_case(b"getack");
+                if is_getack {
                     // The answer excludes the GETACK itself, as Redis's does.
                     writer.write_all(&command(&[
                         b"REPLCONF",
@@ -695,7 +695,10 @@ impl Shared {
                         log.offset().to_string().as_bytes(),
                     ]))?;
                     last_ack = Instant::now();
-                } else if !req.is_empty() {
+                }
+                // Applying a command and logging its bytes is one step for snapshots.
+                let gate = self.repl.apply_gate.lock();
+                if !is_getack && !req.is_empty() {
                     let argv: SmallVec<[&[u8]; 16]> = req.args().collect();
                     sink.clear();
                     let _ = engine.execute(&mut msess, &argv, &mut sink);
@@ -710,6 +713,7 @@ impl Shared {
                 } else {
                     log.append_raw(raw);
                 }
+                drop(gate);
                 r.pos += used;
                 self.repl
                     .stats
