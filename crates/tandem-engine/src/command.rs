@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use crate::call::Call;
+use crate::cmd::server::Sub;
 use crate::error::CmdResult;
 
 /// Command flags (a bit set).
@@ -44,24 +45,45 @@ pub mod flags {
     pub const SUB_CONTEXT: u32 = 1 << 14;
     /// Refused unless `enable-debug-command` allows it (DEBUG).
     pub const PROTECTED: u32 = 1 << 15;
+    /// Refused inside scripts (informational: tandem runs no scripts).
+    pub const NOSCRIPT: u32 = 1 << 16;
+    /// Not recorded by SLOWLOG (EXEC: its commands are recorded one by one).
+    pub const SKIP_SLOWLOG: u32 = 1 << 17;
+    /// Allowed while a script or module is busy (informational: tandem has none).
+    pub const ALLOW_BUSY: u32 = 1 << 18;
+    /// Refused while a replica loads a snapshot asynchronously (informational).
+    pub const NO_ASYNC_LOADING: u32 = 1 << 19;
 
-    /// Names as `COMMAND INFO` lists them, with their bits.
+    /// Names as `COMMAND INFO` lists them, in Redis 7.0's order. `movablekeys` is not a
+    /// bit: it comes from the key positions ([`super::Keys::movable`]). Flags Redis hides
+    /// (`may_replicate`, `protected`) and the engine's own (`TX_CONTROL`, `SUB_CONTEXT`)
+    /// are absent on purpose.
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
         (READONLY, "readonly"),
         (DENYOOM, "denyoom"),
         (ADMIN, "admin"),
         (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
         (BLOCKING, "blocking"),
         (LOADING, "loading"),
         (STALE, "stale"),
-        (NO_AUTH, "no_auth"),
-        (FAST, "fast"),
-        (MAY_REPLICATE, "may_replicate"),
-        (NO_MULTI, "no_multi"),
         (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
+        (NO_MULTI, "no_multi"),
     ];
+
+    /// Where `movablekeys` goes in the list of [`NAMES`] (Redis lists it after
+    /// `no_multi`, before `allow_busy`).
+    pub const AFTER_MOVABLEKEYS: &[(u32, &str)] = &[(ALLOW_BUSY, "allow_busy")];
 }
+
+/// Key positions as `COMMAND INFO` reports them (Redis's "legacy" first/last/step range):
+/// the keys at fixed positions; `(0, 0, 0)` when there are none.
+pub type Legacy = (i32, i32, i32);
 
 /// Computes key positions: pushes `(db, argument index)` pairs given the arguments and
 /// the session's current db.
@@ -82,8 +104,26 @@ pub enum Keys {
         step: i32,
     },
     /// Computed from the arguments: pushes `(db, argument index)` pairs given the
-    /// session's current db (MOVE and COPY name another db).
-    Custom(KeyFn),
+    /// session's current db (MOVE and COPY name another db; `numkeys` forms).
+    Custom {
+        /// Finds the keys.
+        find: KeyFn,
+        /// What `COMMAND INFO` reports as first/last/step.
+        legacy: Legacy,
+        /// Whether the positions depend on the arguments (`movablekeys`).
+        movable: bool,
+    },
+    /// Keys the command names (`COMMAND INFO` and `GETKEYS` report them) but the engine
+    /// does not lock, because the handler touches no data under them: WATCH registers
+    /// watches (taking the shard locks itself), SSUBSCRIBE and SPUBLISH name channels.
+    Unlocked {
+        /// First key argument.
+        first: i32,
+        /// Last key argument (< 0 counts from the end).
+        last: i32,
+        /// Distance between keys.
+        step: i32,
+    },
     /// Every shard of the session's database (FLUSHDB, KEYS, SCAN, DBSIZE, RANDOMKEY).
     Db,
     /// Every shard of every database (FLUSHALL, SWAPDB).
@@ -96,29 +136,82 @@ impl Keys {
         Keys::Range { first, last, step }
     }
 
-    /// Appends `(db, argument index)` of every key in `argv`.
+    /// Keys computed by `find` at positions that do not move: COMMAND INFO reports
+    /// `first`/`last`/`step` (MOVE, COPY).
+    pub const fn custom(find: KeyFn, first: i32, last: i32, step: i32) -> Keys {
+        Keys::Custom {
+            find,
+            legacy: (first, last, step),
+            movable: false,
+        }
+    }
+
+    /// Keys computed by `find` whose positions depend on the arguments (`numkeys`
+    /// forms): COMMAND INFO reports `movablekeys` and `first`/`last`/`step` for the
+    /// fixed part (ZUNIONSTORE's destination: 1 1 1; none: 0 0 0).
+    pub const fn movable(find: KeyFn, first: i32, last: i32, step: i32) -> Keys {
+        Keys::Custom {
+            find,
+            legacy: (first, last, step),
+            movable: true,
+        }
+    }
+
+    /// Shorthand for [`Keys::Unlocked`].
+    pub const fn unlocked(first: i32, last: i32, step: i32) -> Keys {
+        Keys::Unlocked { first, last, step }
+    }
+
+    /// Appends `(db, argument index)` of every key in `argv` the engine locks.
     pub fn collect(&self, argv: &[&[u8]], db: usize, out: &mut Vec<(usize, usize)>) {
         match *self {
-            Keys::Range { first, last, step } => {
-                let n = argv.len() as i32;
-                let last = if last < 0 { n + last } else { last.min(n - 1) };
-                let mut i = first;
-                while i <= last && i < n && step > 0 {
-                    out.push((db, i as usize));
-                    i += step;
-                }
-            }
-            Keys::Custom(f) => f(argv, db, out),
-            Keys::None | Keys::Db | Keys::All => {}
+            Keys::Range { first, last, step } => range(argv, first, last, step, db, out),
+            Keys::Custom { find, .. } => find(argv, db, out),
+            Keys::None | Keys::Unlocked { .. } | Keys::Db | Keys::All => {}
+        }
+    }
+
+    /// Appends `(db, argument index)` of every key `COMMAND GETKEYS` reports: the locked
+    /// ones and the [`Keys::Unlocked`] ones.
+    pub fn named(&self, argv: &[&[u8]], db: usize, out: &mut Vec<(usize, usize)>) {
+        match *self {
+            Keys::Unlocked { first, last, step } => range(argv, first, last, step, db, out),
+            _ => self.collect(argv, db, out),
         }
     }
 
     /// The (first, last, step) triple `COMMAND INFO` reports.
-    pub fn legacy_triple(&self) -> (i64, i64, i64) {
+    pub fn legacy_triple(&self) -> Legacy {
         match *self {
-            Keys::Range { first, last, step } => (first.into(), last.into(), step.into()),
-            _ => (0, 0, 0),
+            Keys::Range { first, last, step } | Keys::Unlocked { first, last, step } => {
+                (first, last, step)
+            }
+            Keys::Custom { legacy, .. } => legacy,
+            Keys::None | Keys::Db | Keys::All => (0, 0, 0),
         }
+    }
+
+    /// Whether key positions depend on the arguments (`movablekeys`).
+    pub fn is_movable(&self) -> bool {
+        matches!(self, Keys::Custom { movable: true, .. })
+    }
+}
+
+/// Pushes the arguments `first..=last` every `step` (`last` < 0 counts from the end).
+fn range(
+    argv: &[&[u8]],
+    first: i32,
+    last: i32,
+    step: i32,
+    db: usize,
+    out: &mut Vec<(usize, usize)>,
+) {
+    let n = argv.len() as i32;
+    let last = if last < 0 { n + last } else { last.min(n - 1) };
+    let mut i = first;
+    while i <= last && i < n && step > 0 {
+        out.push((db, i as usize));
+        i += step;
     }
 }
 
@@ -156,6 +249,8 @@ impl CommandSpec {
 pub struct CommandTable {
     by_name: HashMap<&'static str, usize, foldhash::fast::FixedState>,
     specs: Vec<&'static CommandSpec>,
+    /// The subcommands of container commands (CLIENT, CONFIG, OBJECT…), by index.
+    subs: Vec<Option<&'static [Sub]>>,
 }
 
 impl CommandTable {
@@ -170,7 +265,25 @@ impl CommandTable {
                 specs.push(spec);
             }
         }
-        CommandTable { by_name, specs }
+        let subs = specs
+            .iter()
+            .map(|spec| {
+                crate::cmd::server::containers()
+                    .iter()
+                    .find(|(name, _, _)| *name == spec.name)
+                    .map(|(_, subs, _)| *subs)
+            })
+            .collect();
+        CommandTable {
+            by_name,
+            specs,
+            subs,
+        }
+    }
+
+    /// The subcommands of the command with index `i`, if it is a container.
+    pub(crate) fn subcommands(&self, i: usize) -> Option<&'static [Sub]> {
+        self.subs.get(i).copied().flatten()
     }
 
     /// Looks a command up by name, ignoring ASCII case; returns its index too.

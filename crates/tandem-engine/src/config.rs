@@ -26,6 +26,9 @@ pub enum ValueKind {
     },
     /// Bytes, with optional unit (`k`, `kb`, `m`, `mb`, `g`, `gb`).
     Memory,
+    /// Bytes as [`ValueKind::Memory`], or a percentage up to `100%` (of `maxmemory`),
+    /// kept as written (`maxmemory-clients`).
+    MemoryOrPercent,
     /// One of a fixed set of words.
     Enum(&'static [&'static str]),
     /// Free text (may be empty).
@@ -154,6 +157,9 @@ pub const DIRECTIVES: &[Directive] = &[
     d("masteruser", "", STR, true),
     d("maxclients", "10000", int(1, i32::MAX as i64), true),
     d("maxmemory", "0", MEM, true),
+    // Accepted and shown as Redis does; tandem does not evict clients.
+    d("maxmemory-clients", "0", ValueKind::MemoryOrPercent, true),
+    d("maxmemory-eviction-tenacity", "10", int(0, 100), true),
     d(
         "maxmemory-policy",
         "noeviction",
@@ -322,6 +328,21 @@ pub fn canonical(dir: &Directive, args: &[&str]) -> Result<String, String> {
             n.map(|n| n.to_string())
                 .ok_or_else(|| "argument must be a memory value".to_string())
         }
+        ValueKind::MemoryOrPercent => match v.strip_suffix('%') {
+            Some(p) if v.len() > 1 => {
+                let p: u64 = p
+                    .parse()
+                    .map_err(|_| "argument must be a memory or percent value".to_string())?;
+                if p > 100 {
+                    return Err("percentage argument must be less or equal to 100".into());
+                }
+                // Redis shows 0% as plain 0.
+                Ok(if p == 0 { "0".into() } else { format!("{p}%") })
+            }
+            _ => parse_memory(v)
+                .map(|n| n.to_string())
+                .ok_or_else(|| "argument must be a memory or percent value".to_string()),
+        },
         ValueKind::Enum(words) => words
             .iter()
             .find(|w| w.eq_ignore_ascii_case(v))

@@ -65,11 +65,11 @@ pub fn invalid_expire(cmd: &str) -> CmdError {
 pub fn wrong_arity(cmd: &str) -> CmdError {
     CmdError::msg(format!("ERR wrong number of arguments for '{cmd}' command"))
 }
-/// `-ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
+/// `-ERR unknown subcommand '<sub>'. Try <CMD> HELP.` (`<sub>` cut at 128 bytes, as Redis).
 pub fn unknown_subcommand(cmd: &str, sub: &[u8]) -> CmdError {
     CmdError::msg(format!(
         "ERR unknown subcommand '{}'. Try {} HELP.",
-        String::from_utf8_lossy(sub),
+        String::from_utf8_lossy(&sub[..sub.len().min(128)]),
         cmd.to_ascii_uppercase()
     ))
 }

@@ -596,6 +596,15 @@ impl Shared {
         if !spec.arity_ok(argv.len()) {
             return self.reject(sess, out, &error::wrong_arity(spec.name).0);
         }
+        if let Some(subs) = self.commands.subcommands(idx) {
+            // As Redis: an unknown subcommand or a subcommand's wrong arity is reported
+            // before authentication and is never queued by MULTI. COMMAND alone is fine.
+            if argv.len() > 1 {
+                if let Err(e) = cmd::server::check_sub(spec.name, subs, argv) {
+                    return self.reject(sess, out, &e.0);
+                }
+            }
+        }
         if !sess.authenticated && !spec.has(flags::NO_AUTH) {
             return self.reject(sess, out, "NOAUTH Authentication required.");
         }
@@ -944,7 +953,10 @@ impl Shared {
             self.monitors
                 .feed(self.clock.now_us(), sess.db, &sess.handle.addr, argv);
         }
-        if flow != Flow::Blocked && self.slowlog.is_slow(elapsed_us) && spec.name != "exec" {
+        if flow != Flow::Blocked
+            && self.slowlog.is_slow(elapsed_us)
+            && !spec.has(flags::SKIP_SLOWLOG)
+        {
             let name = sess.handle.name.lock().clone().unwrap_or_default();
             self.slowlog
                 .record(now / 1000, elapsed_us, argv, &sess.handle.addr, &name);

@@ -294,17 +294,23 @@ impl Conn {
                     Ok(0) => return ReadEnd::Eof,
                     Ok(n) => {
                         *input += n as u64;
+                        // As Redis: the limit applies to what is unexecuted after the
+                        // read, before anything in it runs.
                         if direct {
+                            if n > query_limit {
+                                self.stash(&scratch[..n]);
+                                return ReadEnd::QueryLimit;
+                            }
                             let used = self.ex.process(engine, &scratch[..n], max_bulk);
                             if used < n {
                                 self.stash(&scratch[used..n]);
                             }
                         } else {
                             self.rend += n;
+                            if self.query_len() > query_limit {
+                                return ReadEnd::QueryLimit;
+                            }
                             self.execute_buffered(engine, max_bulk);
-                        }
-                        if self.query_len() > query_limit {
-                            return ReadEnd::QueryLimit;
                         }
                         if n < room && !self.rdhup {
                             // A short read: the socket is empty, the next edge will tell.

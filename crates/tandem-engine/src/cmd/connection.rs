@@ -13,14 +13,14 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "ping",
         arity: -1,
-        flags: FAST | SUB_CONTEXT | STALE,
+        flags: FAST | SUB_CONTEXT,
         keys: Keys::None,
         run: ping,
     },
     CommandSpec {
         name: "echo",
         arity: 2,
-        flags: FAST,
+        flags: LOADING | STALE | FAST,
         keys: Keys::None,
         run: echo,
     },
@@ -34,28 +34,28 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "quit",
         arity: -1,
-        flags: NO_AUTH | LOADING | STALE | FAST | TX_CONTROL | SUB_CONTEXT,
+        flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | TX_CONTROL | SUB_CONTEXT,
         keys: Keys::None,
         run: quit,
     },
     CommandSpec {
         name: "auth",
         arity: -2,
-        flags: NO_AUTH | LOADING | STALE | FAST,
+        flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
         keys: Keys::None,
         run: auth,
     },
     CommandSpec {
         name: "hello",
         arity: -1,
-        flags: NO_AUTH | LOADING | STALE | FAST,
+        flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
         keys: Keys::None,
         run: hello,
     },
     CommandSpec {
         name: "reset",
         arity: 1,
-        flags: NO_AUTH | LOADING | STALE | FAST | TX_CONTROL | SUB_CONTEXT,
+        flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | TX_CONTROL | SUB_CONTEXT,
         keys: Keys::None,
         run: reset,
     },
@@ -168,7 +168,7 @@ fn hello(c: &mut Call<'_, '_>) -> CmdResult {
     }
     if !c.sess.authenticated {
         return Err(CmdError::fixed(
-            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
         ));
     }
     if let Some(name) = setname {

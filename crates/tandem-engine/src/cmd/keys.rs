@@ -19,6 +19,7 @@ use tandem_keyspace::{glob::glob_match, Object, Policy, Ttl, Value, ValueRef};
 use tandem_resp::{encode, parse_i64};
 
 use crate::call::Call;
+use crate::cmd::server::Sub;
 use crate::cmd::strings::{already_expired, expire_delete_cmd, fmt_i64};
 use crate::command::{flags::*, CommandSpec, Keys};
 use crate::error::{invalid_expire, unknown_subcommand, wrong_arity, CmdError, CmdResult};
@@ -65,8 +66,20 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec("dbsize", 1, READONLY | FAST, Keys::Db, dbsize),
     spec("rename", 3, WRITE, Keys::range(1, 2, 1), rename),
     spec("renamenx", 3, WRITE | FAST, Keys::range(1, 2, 1), renamenx),
-    spec("move", 3, WRITE | FAST, Keys::Custom(move_keys), move_),
-    spec("copy", -3, WRITE | DENYOOM, Keys::Custom(copy_keys), copy),
+    spec(
+        "move",
+        3,
+        WRITE | FAST,
+        Keys::custom(move_keys, 1, 1, 1),
+        move_,
+    ),
+    spec(
+        "copy",
+        -3,
+        WRITE | DENYOOM,
+        Keys::custom(copy_keys, 1, 2, 1),
+        copy,
+    ),
     spec("swapdb", 3, WRITE | FAST, Keys::All, swapdb),
     spec("flushdb", -1, WRITE, Keys::Db, flushdb),
     spec("flushall", -1, WRITE, Keys::All, flushall),
@@ -592,6 +605,15 @@ const OBJECT_HELP: &[&str] = &[
     "    <key>.",
     "HELP",
     "    Prints this help.",
+];
+
+/// OBJECT's subcommands (COMMAND INFO shows OBJECT as a container, as Redis does).
+pub(crate) const OBJECT_SUBS: &[Sub] = &[
+    Sub::new("encoding", "object|encoding", 3, READONLY).with_keys(2, 2, 1),
+    Sub::new("freq", "object|freq", 3, READONLY).with_keys(2, 2, 1),
+    Sub::new("help", "object|help", 2, LOADING | STALE),
+    Sub::new("idletime", "object|idletime", 3, READONLY).with_keys(2, 2, 1),
+    Sub::new("refcount", "object|refcount", 3, READONLY).with_keys(2, 2, 1),
 ];
 
 /// Redis's `OBJ_SHARED_REFCOUNT`: what OBJECT REFCOUNT says of shared integers.

@@ -15,7 +15,7 @@ mod debug;
 use std::sync::atomic::Ordering;
 
 use crate::call::Call;
-use crate::command::{flags::*, CommandSpec, Keys};
+use crate::command::{flags::*, CommandSpec, Keys, Legacy};
 use crate::error::{unknown_subcommand, wrong_arity, CmdError, CmdResult, SYNTAX};
 
 /// This family's commands.
@@ -58,14 +58,14 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "shutdown",
         arity: -1,
-        flags: ADMIN | LOADING | STALE | NO_MULTI,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
         keys: Keys::None,
         run: shutdown,
     },
     CommandSpec {
         name: "debug",
         arity: -2,
-        flags: ADMIN | LOADING | STALE | PROTECTED,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED,
         keys: Keys::All,
         run: debug::debug,
     },
@@ -93,7 +93,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "monitor",
         arity: 1,
-        flags: ADMIN | LOADING | STALE,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
         keys: Keys::None,
         run: monitor,
     },
@@ -107,7 +107,7 @@ pub const COMMANDS: &[CommandSpec] = &[
 ];
 
 /// A subcommand of a container command: name, full name (`client|list`), Redis arity
-/// (counting the container's name) and flags.
+/// (counting the container's name), flags and the key positions COMMAND INFO reports.
 pub(crate) struct Sub {
     /// Lower-case name.
     pub(crate) name: &'static str,
@@ -117,6 +117,9 @@ pub(crate) struct Sub {
     pub(crate) arity: i32,
     /// Flags as `COMMAND INFO` lists them.
     pub(crate) flags: u32,
+    /// First/last/step key positions as `COMMAND INFO` lists them (the container's
+    /// spec declares what is locked).
+    pub(crate) legacy: Legacy,
 }
 
 impl Sub {
@@ -126,12 +129,40 @@ impl Sub {
             full,
             arity,
             flags,
+            legacy: (0, 0, 0),
+        }
+    }
+
+    /// The subcommand with key positions `first`/`last`/`step` (MEMORY USAGE, OBJECT …).
+    pub(crate) const fn with_keys(self, first: i32, last: i32, step: i32) -> Sub {
+        Sub {
+            legacy: (first, last, step),
+            ..self
         }
     }
 }
 
 fn arity_ok(arity: i32, argc: usize) -> bool {
     (arity > 0 && argc as i32 == arity) || (arity < 0 && argc as i32 >= -arity)
+}
+
+/// The subcommand `argv[1]` of container `cmd`, with its arity checked: Redis's errors
+/// for an unknown subcommand or a wrong number of arguments. The engine runs this
+/// before authentication and MULTI queueing, as Redis does.
+pub(crate) fn check_sub(
+    cmd: &str,
+    subs: &'static [Sub],
+    argv: &[&[u8]],
+) -> Result<&'static Sub, CmdError> {
+    let name = argv.get(1).copied().unwrap_or_default();
+    let sub = subs
+        .iter()
+        .find(|s| s.name.as_bytes().eq_ignore_ascii_case(name))
+        .ok_or_else(|| unknown_subcommand(cmd, name))?;
+    if !arity_ok(sub.arity, argv.len()) {
+        return Err(wrong_arity(sub.full));
+    }
+    Ok(sub)
 }
 
 /// Finds the subcommand named by `argv[1]` and checks its arity, with Redis's errors;
@@ -141,14 +172,7 @@ pub(crate) fn find_sub(
     cmd: &str,
     subs: &'static [Sub],
 ) -> Result<&'static Sub, CmdError> {
-    let name = c.argv[1];
-    let sub = subs
-        .iter()
-        .find(|s| s.name.as_bytes().eq_ignore_ascii_case(name))
-        .ok_or_else(|| unknown_subcommand(cmd, name))?;
-    if !arity_ok(sub.arity, c.argc()) {
-        return Err(wrong_arity(sub.full));
-    }
+    let sub = check_sub(cmd, subs, c.argv)?;
     c.sess.handle.touch(c.now_ms, sub.full);
     if sub.flags & ADMIN != 0 {
         // Like admin commands, admin subcommands are not shown to MONITOR.
@@ -181,6 +205,7 @@ pub(crate) fn containers() -> &'static [(&'static str, &'static [Sub], &'static 
         ("memory", MEMORY_SUBS, ""),
         ("latency", LATENCY_SUBS, ""),
         ("slowlog", SLOWLOG_SUBS, ""),
+        ("object", super::keys::OBJECT_SUBS, "keyspace"),
     ]
 }
 
@@ -305,7 +330,7 @@ const MEMORY_SUBS: &[Sub] = &[
     Sub::new("malloc-stats", "memory|malloc-stats", 2, 0),
     Sub::new("purge", "memory|purge", 2, 0),
     Sub::new("stats", "memory|stats", 2, 0),
-    Sub::new("usage", "memory|usage", -3, READONLY),
+    Sub::new("usage", "memory|usage", -3, READONLY).with_keys(2, 2, 1),
     Sub::new("help", "memory|help", 2, LOADING | STALE),
 ];
 
@@ -425,17 +450,42 @@ fn memory_stats(c: &mut Call<'_, '_>) {
 }
 
 const LATENCY_SUBS: &[Sub] = &[
-    Sub::new("doctor", "latency|doctor", 2, ADMIN | LOADING | STALE),
-    Sub::new("graph", "latency|graph", 3, ADMIN | LOADING | STALE),
+    Sub::new(
+        "doctor",
+        "latency|doctor",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+    ),
+    Sub::new(
+        "graph",
+        "latency|graph",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+    ),
     Sub::new(
         "histogram",
         "latency|histogram",
         -2,
-        ADMIN | LOADING | STALE,
+        ADMIN | NOSCRIPT | LOADING | STALE,
     ),
-    Sub::new("history", "latency|history", 3, ADMIN | LOADING | STALE),
-    Sub::new("latest", "latency|latest", 2, ADMIN | LOADING | STALE),
-    Sub::new("reset", "latency|reset", -2, ADMIN | LOADING | STALE),
+    Sub::new(
+        "history",
+        "latency|history",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+    ),
+    Sub::new(
+        "latest",
+        "latency|latest",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+    ),
+    Sub::new(
+        "reset",
+        "latency|reset",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+    ),
     Sub::new("help", "latency|help", 2, LOADING | STALE),
 ];
 

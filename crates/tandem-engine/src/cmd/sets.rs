@@ -95,7 +95,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "sintercard",
         arity: -3,
         flags: READONLY,
-        keys: Keys::Custom(sintercard_keys),
+        keys: Keys::movable(sintercard_keys, 0, 0, 0),
         run: sintercard,
     },
     CommandSpec {

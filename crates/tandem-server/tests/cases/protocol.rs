@@ -119,6 +119,20 @@ fn query_buffer_limit_closes_the_client() {
 }
 
 #[test]
+fn query_buffer_limit_applies_before_a_complete_request_runs() {
+    // Redis checks the limit after each read, before executing: a whole request over
+    // the limit closes the client without running it.
+    let s = Server::start(&["--client-query-buffer-limit", "1mb"]);
+    let mut c = s.client();
+    let mut req = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1100000\r\n".to_vec();
+    req.extend(std::iter::repeat_n(b'x', 1_100_000));
+    req.extend(b"\r\n");
+    let _ = std::io::Write::write_all(&mut c.stream, &req);
+    assert_eq!(c.read_to_close(Duration::from_secs(5)), b"");
+    s.client().expect(&["EXISTS", "k"], b":0\r\n");
+}
+
+#[test]
 fn stalled_half_command_does_not_block_other_clients() {
     let s = Server::start(&[]);
     let mut stalled = s.client();

@@ -17,8 +17,8 @@ use crate::error::{unknown_subcommand, CmdError, CmdResult, SYNTAX};
 use crate::session::{ClientHandle, ClientKind, UNBLOCK_ERROR, UNBLOCK_TIMEOUT};
 use crate::Pause;
 
-const CONN: u32 = LOADING | STALE;
-const ADMIN_CONN: u32 = ADMIN | LOADING | STALE;
+const CONN: u32 = NOSCRIPT | LOADING | STALE;
+const ADMIN_CONN: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 
 /// CLIENT's subcommands.
 pub(crate) const SUBS: &[Sub] = &[
@@ -37,7 +37,7 @@ pub(crate) const SUBS: &[Sub] = &[
     Sub::new("trackinginfo", "client|trackinginfo", 2, CONN),
     Sub::new("unblock", "client|unblock", -3, ADMIN_CONN),
     Sub::new("unpause", "client|unpause", 2, ADMIN_CONN),
-    Sub::new("help", "client|help", 2, CONN),
+    Sub::new("help", "client|help", 2, LOADING | STALE),
 ];
 
 const HELP: &[&str] = &[

@@ -11,7 +11,7 @@
 
 use super::{containers, find_sub, help, Sub};
 use crate::call::Call;
-use crate::command::{flags::*, CommandSpec, Keys};
+use crate::command::{flags::*, CommandSpec, Keys, Legacy};
 use crate::error::{unknown_subcommand, CmdError, CmdResult, SYNTAX};
 
 /// COMMAND's subcommands.
@@ -142,28 +142,16 @@ fn categories_of(c: &mut Call<'_, '_>, bits: u32) {
     }
 }
 
-/// Flags in the order Redis 7.0 lists them; `may_replicate` and `protected` are hidden
-/// on purpose, as in Redis.
-const FLAG_NAMES: &[(u32, &str)] = &[
-    (WRITE, "write"),
-    (READONLY, "readonly"),
-    (DENYOOM, "denyoom"),
-    (ADMIN, "admin"),
-    (PUBSUB, "pubsub"),
-    (BLOCKING, "blocking"),
-    (LOADING, "loading"),
-    (STALE, "stale"),
-    (SKIP_MONITOR, "skip_monitor"),
-    (FAST, "fast"),
-    (NO_AUTH, "no_auth"),
-    (NO_MULTI, "no_multi"),
-];
-
-fn flags_of(c: &mut Call<'_, '_>, f: u32) {
-    let names: Vec<&str> = FLAG_NAMES
-        .iter()
-        .filter(|(bit, _)| f & bit != 0)
-        .map(|(_, n)| *n)
+/// The flags in the order Redis 7.0 lists them (see [`NAMES`]), `movablekeys` included.
+fn flags_of(c: &mut Call<'_, '_>, f: u32, movable: bool) {
+    let shown = |list: &'static [(u32, &'static str)]| {
+        list.iter()
+            .filter(move |(bit, _)| f & bit != 0)
+            .map(|(_, n)| *n)
+    };
+    let names: Vec<&str> = shown(NAMES)
+        .chain(movable.then_some("movablekeys"))
+        .chain(shown(AFTER_MOVABLEKEYS))
         .collect();
     c.out.set(names.len());
     for n in names {
@@ -179,6 +167,7 @@ fn subs_of(name: &str) -> Option<(&'static [Sub], u32)> {
         .map(|(_, s, category)| (*s, cat(category)))
 }
 
+/// Key-spec flags from the command flags (an approximation of Redis's per-key flags).
 fn key_spec_flags(f: u32) -> &'static [&'static str] {
     if f & WRITE != 0 {
         &["RW", "update"]
@@ -189,15 +178,28 @@ fn key_spec_flags(f: u32) -> &'static [&'static str] {
     }
 }
 
-fn key_specs(c: &mut Call<'_, '_>, spec: &CommandSpec) {
-    let Keys::Range { first, last, step } = spec.keys else {
+/// The key-spec flags of channels named like keys.
+const NOT_KEY: &[&str] = &["not_key"];
+
+/// Key-spec flags of a command: keys that are not locked are channels (SSUBSCRIBE,
+/// SPUBLISH: `not_key`) or watched keys (WATCH: `RO`).
+fn spec_key_flags(spec: &CommandSpec) -> &'static [&'static str] {
+    match spec.keys {
+        Keys::Unlocked { .. } if spec.has(PUBSUB) => NOT_KEY,
+        Keys::Unlocked { .. } => &["RO"],
+        _ => key_spec_flags(spec.flags),
+    }
+}
+
+/// One range key spec for the fixed key positions, none without them.
+fn key_specs(c: &mut Call<'_, '_>, (first, last, step): Legacy, kf: &[&str]) {
+    if first == 0 {
         c.out.set(0);
         return;
-    };
+    }
     c.out.set(1);
     c.out.map(3);
     c.out.bulk(b"flags");
-    let kf = key_spec_flags(spec.flags);
     c.out.set(kf.len());
     for f in kf {
         c.out.simple(f);
@@ -228,13 +230,14 @@ fn sub_info(c: &mut Call<'_, '_>, sub: &Sub, family: u32) {
     c.out.array(10);
     c.out.bulk(sub.full.as_bytes());
     c.out.int(sub.arity.into());
-    flags_of(c, sub.flags);
-    c.out.int(0);
-    c.out.int(0);
-    c.out.int(0);
+    flags_of(c, sub.flags, false);
+    let (first, last, step) = sub.legacy;
+    c.out.int(first.into());
+    c.out.int(last.into());
+    c.out.int(step.into());
     categories_of(c, implicit_categories(sub.flags) | family);
     c.out.set(0);
-    c.out.set(0);
+    key_specs(c, sub.legacy, key_spec_flags(sub.flags));
     c.out.set(0);
 }
 
@@ -245,8 +248,9 @@ fn info_entry(c: &mut Call<'_, '_>, spec: &'static CommandSpec) {
     let family = family_category(spec);
     match subs_of(spec.name) {
         Some((subs, category)) => {
-            // A container: Redis shows no flags, @slow, and the subcommands.
-            c.out.set(0);
+            // A container: Redis shows @slow and the subcommands, and no flags unless
+            // the container also runs alone (COMMAND: loading, stale).
+            flags_of(c, if spec.arity == -1 { spec.flags } else { 0 }, false);
             c.out.int(0);
             c.out.int(0);
             c.out.int(0);
@@ -259,14 +263,14 @@ fn info_entry(c: &mut Call<'_, '_>, spec: &'static CommandSpec) {
             }
         }
         None => {
-            flags_of(c, spec.flags);
+            flags_of(c, spec.flags, spec.keys.is_movable());
             let (first, last, step) = spec.keys.legacy_triple();
-            c.out.int(first);
-            c.out.int(last);
-            c.out.int(step);
+            c.out.int(first.into());
+            c.out.int(last.into());
+            c.out.int(step.into());
             categories_of(c, implicit_categories(spec.flags) | family);
             c.out.set(0);
-            key_specs(c, spec);
+            key_specs(c, spec.keys.legacy_triple(), spec_key_flags(spec));
             c.out.set(0);
         }
     }
@@ -380,7 +384,12 @@ fn getkeys(c: &mut Call<'_, '_>, with_flags: bool) -> CmdResult {
         ));
     }
     let mut keys = Vec::new();
-    spec.keys.collect(argv, c.db, &mut keys);
+    // Shard channels (SSUBSCRIBE, SPUBLISH) are not keys to GETKEYS.
+    if spec_key_flags(spec) != NOT_KEY {
+        spec.keys.named(argv, c.db, &mut keys);
+    }
+    // MOVE names its key in two databases; GETKEYS lists it once.
+    keys.dedup_by_key(|(_, i)| *i);
     if keys.is_empty() {
         return Err(CmdError::fixed("ERR The command has no key arguments"));
     }
@@ -389,7 +398,7 @@ fn getkeys(c: &mut Call<'_, '_>, with_flags: bool) -> CmdResult {
         if with_flags {
             c.out.array(2);
             c.out.bulk(argv[i]);
-            let kf = key_spec_flags(spec.flags);
+            let kf = spec_key_flags(spec);
             c.out.set(kf.len());
             for f in kf {
                 c.out.simple(f);

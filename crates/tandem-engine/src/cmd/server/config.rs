@@ -17,7 +17,7 @@ use crate::command::flags::*;
 use crate::config::{self, ValueKind, DIRECTIVES};
 use crate::error::{unknown_subcommand, CmdError, CmdResult, SYNTAX};
 
-const FLAGS: u32 = ADMIN | LOADING | STALE;
+const FLAGS: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 
 /// CONFIG's subcommands.
 pub(crate) const SUBS: &[Sub] = &[
@@ -150,7 +150,7 @@ fn file_value(v: &str, kind: ValueKind) -> String {
                 .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\'' && b != b'\\')
     };
     match kind {
-        ValueKind::Memory => match v.parse::<u64>() {
+        ValueKind::Memory | ValueKind::MemoryOrPercent => match v.parse::<u64>() {
             // Redis's rewriteConfigBytesOption.
             Ok(n) if n % (1 << 30) == 0 => format!("{}gb", n >> 30),
             Ok(n) if n % (1 << 20) == 0 => format!("{}mb", n >> 20),

@@ -701,6 +701,51 @@ fn config_set() {
 }
 
 #[test]
+fn config_memory_or_percent() {
+    // maxmemory-clients and maxmemory-eviction-tenacity, as redis-server 7.0.15 takes
+    // and shows them.
+    let mut c = TestClient::new();
+    assert_eq!(
+        c.call(&["CONFIG", "GET", "maxmemory*"]),
+        bulks(&[
+            "maxmemory",
+            "0",
+            "maxmemory-clients",
+            "0",
+            "maxmemory-eviction-tenacity",
+            "10",
+            "maxmemory-policy",
+            "noeviction",
+            "maxmemory-samples",
+            "5"
+        ])
+    );
+    let set = |c: &mut TestClient, v: &str| c.call(&["CONFIG", "SET", "maxmemory-clients", v]);
+    let get = |c: &mut TestClient| c.call(&["CONFIG", "GET", "maxmemory-clients"]);
+    assert_eq!(set(&mut c, "10%"), ok());
+    assert_eq!(get(&mut c), bulks(&["maxmemory-clients", "10%"]));
+    assert_eq!(set(&mut c, "0%"), ok());
+    assert_eq!(get(&mut c), bulks(&["maxmemory-clients", "0"]));
+    assert_eq!(set(&mut c, "5mb"), ok());
+    assert_eq!(get(&mut c), bulks(&["maxmemory-clients", "5242880"]));
+    assert_eq!(
+        set(&mut c, "200%"),
+        err("ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - percentage argument must be less or equal to 100")
+    );
+    for bad in ["-5%", "1.5%", "-1", "abc"] {
+        assert_eq!(
+            set(&mut c, bad),
+            err("ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - argument must be a memory or percent value"),
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        c.call(&["CONFIG", "SET", "maxmemory-eviction-tenacity", "101"]),
+        err("ERR CONFIG SET failed (possibly related to argument 'maxmemory-eviction-tenacity') - argument must be between 0 and 100 inclusive")
+    );
+}
+
+#[test]
 fn config_rewrite() {
     let mut c = TestClient::new();
     assert_eq!(
@@ -828,6 +873,209 @@ fn command_info_layout() {
         Frame::Set(vec![simple("readonly"), simple("fast")])
     );
     assert_eq!(get3[9], Frame::Set(vec![]));
+}
+
+/// name, flags, first, last, step of `COMMAND INFO name`.
+fn info_summary(c: &mut TestClient, name: &str) -> (Vec<String>, i64, i64, i64) {
+    let e = array(array(c.call(&["COMMAND", "INFO", name])).remove(0));
+    let flags = array(e[2].clone())
+        .into_iter()
+        .map(|f| match f {
+            Frame::Simple(s) => String::from_utf8_lossy(&s).into_owned(),
+            other => panic!("flag {other:?}"),
+        })
+        .collect();
+    let n = |f: &Frame| match f {
+        Frame::Integer(i) => *i,
+        other => panic!("not an integer: {other:?}"),
+    };
+    (flags, n(&e[3]), n(&e[4]), n(&e[5]))
+}
+
+#[test]
+fn command_info_flags_and_key_positions_as_redis() {
+    // Taken from redis-server 7.0.15, flags in its order.
+    let mut c = TestClient::new();
+    let cases: &[(&str, &[&str], (i64, i64, i64))] = &[
+        ("ping", &["fast"], (0, 0, 0)),
+        ("echo", &["loading", "stale", "fast"], (0, 0, 0)),
+        (
+            "multi",
+            &["noscript", "loading", "stale", "fast", "allow_busy"],
+            (0, 0, 0),
+        ),
+        (
+            "exec",
+            &["noscript", "loading", "stale", "skip_slowlog"],
+            (0, 0, 0),
+        ),
+        (
+            "watch",
+            &["noscript", "loading", "stale", "fast", "allow_busy"],
+            (1, -1, 1),
+        ),
+        (
+            "auth",
+            &[
+                "noscript",
+                "loading",
+                "stale",
+                "fast",
+                "no_auth",
+                "allow_busy",
+            ],
+            (0, 0, 0),
+        ),
+        (
+            "psync",
+            &["admin", "noscript", "no_async_loading", "no_multi"],
+            (0, 0, 0),
+        ),
+        ("move", &["write", "fast"], (1, 1, 1)),
+        ("copy", &["write", "denyoom"], (1, 2, 1)),
+        ("lmpop", &["write", "movablekeys"], (0, 0, 0)),
+        ("blpop", &["write", "noscript", "blocking"], (1, -2, 1)),
+        (
+            "zunionstore",
+            &["write", "denyoom", "movablekeys"],
+            (1, 1, 1),
+        ),
+        ("zinter", &["readonly", "movablekeys"], (0, 0, 0)),
+        (
+            "ssubscribe",
+            &["pubsub", "noscript", "loading", "stale"],
+            (1, -1, 1),
+        ),
+        (
+            "spublish",
+            &["pubsub", "loading", "stale", "fast"],
+            (1, 1, 1),
+        ),
+        ("command", &["loading", "stale"], (0, 0, 0)),
+        ("object", &[], (0, 0, 0)),
+        ("client", &[], (0, 0, 0)),
+    ];
+    for (name, flags, keys) in cases {
+        let (f, first, last, step) = info_summary(&mut c, name);
+        assert_eq!(
+            (f, (first, last, step)),
+            (flags.iter().map(|s| s.to_string()).collect(), *keys),
+            "{name}"
+        );
+    }
+    // Subcommands carry their own key positions and flags.
+    let object = array(array(c.call(&["COMMAND", "INFO", "object"])).remove(0));
+    let enc = array(
+        array(object[9].clone())
+            .into_iter()
+            .find(|s| array(s.clone())[0] == bulk("object|encoding"))
+            .expect("object|encoding"),
+    );
+    assert_eq!(enc[1], int(3));
+    assert_eq!(enc[2], arr(vec![simple("readonly")]));
+    assert_eq!((&enc[3], &enc[4], &enc[5]), (&int(2), &int(2), &int(1)));
+    let memory = array(array(c.call(&["COMMAND", "INFO", "memory"])).remove(0));
+    let usage = array(
+        array(memory[9].clone())
+            .into_iter()
+            .find(|s| array(s.clone())[0] == bulk("memory|usage"))
+            .expect("memory|usage"),
+    );
+    assert_eq!(
+        (&usage[3], &usage[4], &usage[5]),
+        (&int(2), &int(2), &int(1))
+    );
+    let client = array(array(c.call(&["COMMAND", "INFO", "client"])).remove(0));
+    let id = array(
+        array(client[9].clone())
+            .into_iter()
+            .find(|s| array(s.clone())[0] == bulk("client|id"))
+            .expect("client|id"),
+    );
+    assert_eq!(
+        id[2],
+        arr(vec![simple("noscript"), simple("loading"), simple("stale")])
+    );
+}
+
+#[test]
+fn command_getkeys_of_unlocked_and_custom_keys() {
+    let mut c = TestClient::new();
+    assert_eq!(
+        c.call(&["COMMAND", "GETKEYS", "WATCH", "a", "b"]),
+        bulks(&["a", "b"])
+    );
+    assert_eq!(
+        c.call(&["COMMAND", "GETKEYSANDFLAGS", "WATCH", "a"]),
+        arr(vec![arr(vec![bulk("a"), arr(vec![simple("RO")])])])
+    );
+    assert_eq!(
+        c.call(&["COMMAND", "GETKEYS", "MOVE", "k", "1"]),
+        bulks(&["k"])
+    );
+    assert_eq!(
+        c.call(&["COMMAND", "GETKEYS", "ZUNIONSTORE", "d", "2", "a", "b"]),
+        bulks(&["d", "a", "b"])
+    );
+    // Shard channels are not keys.
+    assert_eq!(
+        c.call(&["COMMAND", "GETKEYS", "SSUBSCRIBE", "a"]),
+        err("ERR The command has no key arguments")
+    );
+    assert_eq!(
+        c.call(&["COMMAND", "GETKEYS", "SPUBLISH", "c", "m"]),
+        err("ERR The command has no key arguments")
+    );
+}
+
+#[test]
+fn subcommand_errors_come_before_auth_and_multi() {
+    // redis-server 7.0.15 checks a container's subcommand and its arity before
+    // authentication and before MULTI queueing.
+    let mut c = TestClient::with_config(&[("requirepass", "pw")]);
+    assert_eq!(
+        c.call(&["CLIENT", "SETINFO", "LIB-NAME", "x"]),
+        err("ERR unknown subcommand 'SETINFO'. Try CLIENT HELP.")
+    );
+    assert_eq!(
+        c.call(&["CLIENT", "ID", "x"]),
+        err("ERR wrong number of arguments for 'client|id' command")
+    );
+    assert_eq!(
+        c.call(&["OBJECT", "ENCODING"]),
+        err("ERR wrong number of arguments for 'object|encoding' command")
+    );
+    assert_eq!(
+        c.call(&["CLIENT", "ID"]),
+        err("NOAUTH Authentication required.")
+    );
+    assert_eq!(
+        c.call(&["HELLO", "3"]),
+        err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+    );
+    let long = "x".repeat(200);
+    assert_eq!(
+        c.call(&["CONFIG", &long]),
+        err(&format!(
+            "ERR unknown subcommand '{}'. Try CONFIG HELP.",
+            "x".repeat(128)
+        ))
+    );
+    assert_eq!(c.call(&["AUTH", "pw"]), ok());
+    assert_eq!(c.call(&["MULTI"]), ok());
+    assert_eq!(
+        c.call(&["CLIENT", "FOO"]),
+        err("ERR unknown subcommand 'FOO'. Try CLIENT HELP.")
+    );
+    assert_eq!(c.call(&["UNWATCH"]), simple("QUEUED"));
+    assert_eq!(
+        c.call(&["EXEC"]),
+        err("EXECABORT Transaction discarded because of previous errors.")
+    );
+    // UNWATCH is queued like any command (Redis has no no_multi on it).
+    assert_eq!(c.call(&["MULTI"]), ok());
+    assert_eq!(c.call(&["UNWATCH"]), simple("QUEUED"));
+    assert_eq!(c.call(&["EXEC"]), arr(vec![ok()]));
 }
 
 #[test]
@@ -1387,6 +1635,8 @@ fn monitor_feeds_executed_commands() {
             simple("1700000000.000000 [3 127.0.0.1:1] \"SELECT\" \"3\""),
             simple("1700000000.000000 [3 127.0.0.1:1] \"MULTI\""),
             simple("1700000000.000000 [3 127.0.0.1:1] \"GET\" \"x\""),
+            // Redis 7.0 shows EXEC after the commands it ran.
+            simple("1700000000.000000 [3 127.0.0.1:1] \"EXEC\""),
         ]
     );
     // Inside EXEC MONITOR is refused; RESET leaves monitor mode.
