@@ -38,6 +38,8 @@
 pub mod aof;
 pub mod crc64;
 pub mod fsutil;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod intset;
 pub mod listpack;
 pub mod lzf;

@@ -93,7 +93,10 @@ impl Input for SliceInput<'_> {
 
 struct ReadInput<R> {
     r: R,
+    /// Initialized bytes; `buf[..valid]` holds data, the rest is reusable space (so a
+    /// stream that arrives in small reads does not re-zero a chunk per read).
     buf: Vec<u8>,
+    valid: usize,
     eof: bool,
 }
 
@@ -104,35 +107,35 @@ const COMPACT_AT: usize = 1024 * 1024;
 impl<R: Read> Input for ReadInput<R> {
     #[inline(always)]
     fn data(&self) -> &[u8] {
-        &self.buf
+        &self.buf[..self.valid]
     }
     fn fill(&mut self, end: usize) -> Result<(), RdbErrorKind> {
-        while self.buf.len() < end {
+        while self.valid < end {
             if self.eof {
                 return Err(RdbErrorKind::UnexpectedEof);
             }
             // Grow by what is missing, but never by more than MAX_CHUNK at once: a
             // length in the stream is only a claim until its bytes arrive.
-            let chunk = (end - self.buf.len()).clamp(READ_CHUNK, MAX_CHUNK);
-            let old = self.buf.len();
-            self.buf.resize(old + chunk, 0);
-            match self.r.read(&mut self.buf[old..]) {
-                Ok(0) => {
-                    self.buf.truncate(old);
-                    self.eof = true;
-                }
-                Ok(n) => self.buf.truncate(old + n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => self.buf.truncate(old),
-                Err(e) => {
-                    self.buf.truncate(old);
-                    return Err(RdbErrorKind::Io(e));
-                }
+            let chunk = (end - self.valid).clamp(READ_CHUNK, MAX_CHUNK);
+            if self.buf.len() < self.valid + chunk {
+                self.buf.resize(self.valid + chunk, 0);
+            }
+            let room = self.buf.len() - self.valid;
+            match self
+                .r
+                .read(&mut self.buf[self.valid..self.valid + room.min(MAX_CHUNK)])
+            {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.valid += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(RdbErrorKind::Io(e)),
             }
         }
         Ok(())
     }
     fn discard(&mut self, n: usize) -> usize {
-        self.buf.drain(..n);
+        self.buf.copy_within(n..self.valid, 0);
+        self.valid -= n;
         n
     }
 }
@@ -854,12 +857,14 @@ pub fn read_from<R: Read, V: RdbVisitor + ?Sized>(
         ReadInput {
             r: reader,
             buf: Vec::with_capacity(READ_CHUNK),
+            valid: 0,
             eof: false,
         },
         opts.verify_checksum,
     );
     let summary = p.run(visitor)?;
-    let rest = p.inp.buf.split_off(p.pos);
+    let valid = p.inp.valid;
+    let rest = p.inp.buf[p.pos..valid].to_vec();
     Ok((summary, rest))
 }
 
