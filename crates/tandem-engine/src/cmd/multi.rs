@@ -171,6 +171,8 @@ fn exec(c: &mut Call<'_, '_>) -> CmdResult {
         sh.keyspace.lock_ids(&mut ids, now)
     };
     let start_db = c.sess.db;
+    // The database the propagated effects are in so far (SELECTs inside the transaction).
+    let mut stream_db = start_db;
     let mut effects = Vec::new();
     let out = c.out.raw();
     encode::array(out, m.queue.len());
@@ -192,11 +194,12 @@ fn exec(c: &mut Call<'_, '_>) -> CmdResult {
             Some(&mut cmd_effects),
         );
         if !cmd_effects.is_empty() {
-            if db_before != start_db {
+            if db_before != stream_db {
                 encode::command(
                     &mut effects,
                     &[&b"SELECT"[..], db_before.to_string().as_bytes()],
                 );
+                stream_db = db_before;
             }
             effects.extend_from_slice(&cmd_effects);
         }
@@ -210,6 +213,13 @@ fn exec(c: &mut Call<'_, '_>) -> CmdResult {
             let mut wrapped = Vec::with_capacity(effects.len() + 32);
             encode::command(&mut wrapped, &[&b"MULTI"[..]]);
             wrapped.extend_from_slice(&effects);
+            if stream_db != start_db {
+                // The propagator records the stream as being in `start_db` afterwards.
+                encode::command(
+                    &mut wrapped,
+                    &[&b"SELECT"[..], start_db.to_string().as_bytes()],
+                );
+            }
             encode::command(&mut wrapped, &[&b"EXEC"[..]]);
             p.propagate(start_db, &wrapped);
         }

@@ -405,3 +405,90 @@ impl crate::Shared {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tandem_log::Log;
+    use tandem_resp::Frame;
+
+    use super::LogPropagator;
+    use crate::testkit::TestClient;
+
+    /// Replays a stream as a replica does: `(db, command)` for every command but SELECT.
+    fn replay(stream: &[u8]) -> Vec<(usize, String)> {
+        let buf = bytes::Bytes::copy_from_slice(stream);
+        let (mut pos, mut db, mut out) = (0, 0, Vec::new());
+        while pos < buf.len() {
+            let (f, n) = Frame::decode(&buf.slice(pos..)).expect("valid RESP");
+            pos += n;
+            let Frame::Array(args) = f else {
+                panic!("not a command: {f:?}")
+            };
+            let words: Vec<String> = args
+                .into_iter()
+                .map(|a| match a {
+                    Frame::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            if words[0].eq_ignore_ascii_case("select") {
+                db = words[1].parse().expect("a db number");
+            } else {
+                out.push((db, words.join(" ")));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn select_inside_multi_leaves_the_stream_in_the_right_database() {
+        let mut c = TestClient::new();
+        let log = Log::new(1 << 20);
+        log.activate();
+        c.engine
+            .set_propagator(Some(Arc::new(LogPropagator(log.clone()))));
+        for cmd in [
+            &["MULTI"][..],
+            &["SET", "a", "1"],
+            &["SELECT", "3"],
+            &["SET", "b", "1"],
+            &["SELECT", "0"],
+            &["SET", "c", "1"],
+            &["SELECT", "3"],
+            &["EXEC"],
+            &["SELECT", "0"],
+            &["SET", "d", "1"],
+            &["MULTI"],
+            &["SET", "e", "1"],
+            &["SELECT", "5"],
+            &["SET", "f", "1"],
+            &["EXEC"],
+            &["SET", "g", "1"],
+            &["SELECT", "0"],
+            &["SET", "h", "1"],
+        ] {
+            c.call(cmd);
+        }
+        let applied: Vec<(usize, String)> = replay(&log.copy_from(0).expect("in the log"))
+            .into_iter()
+            .filter(|(_, cmd)| cmd.starts_with("SET"))
+            .collect();
+        let expected = [
+            (0, "a"),
+            (3, "b"),
+            (0, "c"),
+            (0, "d"),
+            (0, "e"),
+            (5, "f"),
+            (5, "g"),
+            (0, "h"),
+        ];
+        let expected: Vec<(usize, String)> = expected
+            .iter()
+            .map(|(db, k)| (*db, format!("SET {k} 1")))
+            .collect();
+        assert_eq!(applied, expected);
+    }
+}
