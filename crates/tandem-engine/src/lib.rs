@@ -742,7 +742,7 @@ impl Shared {
         argv: &[&[u8]],
     ) -> Guard<'e> {
         let now = self.clock.now_ms();
-        match spec.keys {
+        let mut guard = match spec.keys {
             Keys::None => self.keyspace.lock_ids(&mut Vec::new(), now),
             Keys::Db => self.keyspace.lock_db(sess.db, now),
             Keys::All => self.keyspace.lock_all(now),
@@ -765,7 +765,11 @@ impl Shared {
                 sess.shard_ids = ids;
                 g
             }
+        };
+        if sess.handle.kind() == ClientKind::Master {
+            guard.ignore_expiry();
         }
+        guard
     }
 
     /// Runs a command whose locks are held. With `effects` (inside EXEC) the effects are

@@ -170,6 +170,9 @@ fn exec(c: &mut Call<'_, '_>) -> CmdResult {
             .collect();
         sh.keyspace.lock_ids(&mut ids, now)
     };
+    if c.sess.handle().kind() == crate::ClientKind::Master {
+        guard.ignore_expiry();
+    }
     let start_db = c.sess.db;
     // The database the propagated effects are in so far (SELECTs inside the transaction).
     let mut stream_db = start_db;

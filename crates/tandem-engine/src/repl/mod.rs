@@ -414,7 +414,8 @@ mod tests {
     use tandem_resp::Frame;
 
     use super::LogPropagator;
-    use crate::testkit::TestClient;
+    use crate::testkit::{f::*, TestClient};
+    use crate::ClientKind;
 
     /// Replays a stream as a replica does: `(db, command)` for every command but SELECT.
     fn replay(stream: &[u8]) -> Vec<(usize, String)> {
@@ -490,5 +491,28 @@ mod tests {
             .map(|(db, k)| (*db, format!("SET {k} 1")))
             .collect();
         assert_eq!(applied, expected);
+    }
+
+    #[test]
+    fn the_master_stream_sees_keys_past_their_ttl() {
+        let mut client = TestClient::new();
+        let mut master = client.other();
+        master.sess.handle().set_kind(ClientKind::Master);
+        client.engine.shared().keyspace.set_replica_mode(true);
+        let at = (client.clock.0.load(std::sync::atomic::Ordering::Relaxed) + 100).to_string();
+        master.call(&["SET", "gone", "v", "PXAT", &at]);
+        master.call(&["RPUSH", "l", "a"]);
+        master.call(&["PEXPIREAT", "l", &at]);
+        client.clock.advance(200);
+        // Clients see neither key; the replica keeps them for its master.
+        assert_eq!(client.call(&["GET", "gone"]), nil());
+        assert_eq!(client.call(&["EXISTS", "l"]), int(0));
+        // The master wrote to `l` just before its TTL, and deletes `gone` when it expires.
+        master.call(&["RPUSH", "l", "b"]);
+        master.call(&["PERSIST", "l"]);
+        master.call(&["DEL", "gone"]);
+        assert_eq!(master.call(&["EXISTS", "gone"]), int(0));
+        assert_eq!(client.call(&["LRANGE", "l", "0", "-1"]), bulks(&["a", "b"]));
+        assert_eq!(client.call(&["TTL", "l"]), int(-1));
     }
 }
