@@ -201,6 +201,9 @@ pub struct Shared {
     /// Whether this node is a replica (writes refused if `replica-read-only`).
     pub is_replica: AtomicBool,
     replica_read_only: AtomicBool,
+    /// `replica-serve-stale-data`: without it, a replica whose link is down answers
+    /// -MASTERDOWN to commands without the `stale` flag.
+    replica_serve_stale: AtomicBool,
     /// Extra INFO text providers (replication, persistence, server-side sections).
     pub info_providers: RwLock<Vec<Arc<dyn InfoProvider>>>,
     /// Replication: the log, attached replicas, our master.
@@ -306,6 +309,7 @@ impl Engine {
             loading: AtomicBool::new(false),
             is_replica: AtomicBool::new(false),
             replica_read_only: AtomicBool::new(true),
+            replica_serve_stale: AtomicBool::new(true),
             info_providers: RwLock::new(Vec::new()),
             repl: repl::Replication::new(config_backlog),
             log_sink: RwLock::new(None),
@@ -459,6 +463,9 @@ impl Shared {
             "replica-read-only" => self
                 .replica_read_only
                 .store(c.get_bool("replica-read-only"), Ordering::Relaxed),
+            "replica-serve-stale-data" => self
+                .replica_serve_stale
+                .store(c.get_bool("replica-serve-stale-data"), Ordering::Relaxed),
             "latency-tracking" => self
                 .stats
                 .latency_tracking
@@ -592,6 +599,11 @@ impl Shared {
                 ),
             );
         }
+        // As Redis's processCommand, before queueing into MULTI (a refused command
+        // aborts the transaction).
+        if let Some(text) = self.admission(sess, spec) {
+            return self.reject(sess, out, text);
+        }
         if sess.multi.is_some() && !spec.has(flags::TX_CONTROL) && self.must_pause(sess, spec) {
             // Redis checks CLIENT PAUSE before queueing into MULTI.
             return self.park_paused(sess, argv);
@@ -622,9 +634,6 @@ impl Shared {
                 ),
             );
         }
-        if let Some(text) = self.admission(sess, spec) {
-            return self.reject(sess, out, text);
-        }
         if self.must_pause(sess, spec) {
             return self.park_paused(sess, argv);
         }
@@ -644,6 +653,18 @@ impl Shared {
             && self.replica_read_only.load(Ordering::Relaxed)
         {
             return Some("READONLY You can't write against a read only replica.");
+        }
+        if !spec.has(flags::STALE)
+            && kind != ClientKind::Master
+            && self.is_replica.load(Ordering::Relaxed)
+            && !self.replica_serve_stale.load(Ordering::Relaxed)
+            && self
+                .master()
+                .is_some_and(|m| m.state() != repl::replica::LinkState::Connected)
+        {
+            return Some(
+                "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+            );
         }
         let min = self.min_replicas.load(Ordering::Relaxed);
         if min > 0

@@ -13,7 +13,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "ping",
         arity: -1,
-        flags: FAST | SUB_CONTEXT | STALE,
+        flags: FAST | SUB_CONTEXT,
         keys: Keys::None,
         run: ping,
     },

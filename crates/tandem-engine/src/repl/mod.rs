@@ -515,4 +515,33 @@ mod tests {
         assert_eq!(client.call(&["LRANGE", "l", "0", "-1"]), bulks(&["a", "b"]));
         assert_eq!(client.call(&["TTL", "l"]), int(-1));
     }
+
+    #[test]
+    fn a_replica_refuses_writes_and_stale_reads_as_redis_does() {
+        let mut c = TestClient::with_config(&[("replica-serve-stale-data", "no")]);
+        c.call(&["SET", "k", "v"]);
+        // Port 1 refuses connections: the link stays down.
+        assert_eq!(c.call(&["REPLICAOF", "127.0.0.1", "1"]), ok());
+        let down =
+            "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+        let readonly = "READONLY You can't write against a read only replica.";
+        assert_eq!(c.call(&["GET", "k"]), err(down));
+        assert_eq!(c.call(&["PING"]), err(down));
+        assert_eq!(c.call(&["SET", "k", "w"]), err(readonly));
+        assert!(matches!(c.call(&["INFO", "replication"]), Frame::Bulk(_)));
+        assert_eq!(
+            c.call(&["CONFIG", "SET", "replica-serve-stale-data", "yes"]),
+            ok()
+        );
+        assert_eq!(c.call(&["GET", "k"]), bulk("v"));
+        // A refused write aborts the transaction it was queued in.
+        assert_eq!(c.call(&["MULTI"]), ok());
+        assert_eq!(c.call(&["SET", "k", "w"]), err(readonly));
+        assert_eq!(
+            c.call(&["EXEC"]),
+            err("EXECABORT Transaction discarded because of previous errors.")
+        );
+        assert_eq!(c.call(&["REPLICAOF", "NO", "ONE"]), ok());
+        assert_eq!(c.call(&["SET", "k", "w"]), ok());
+    }
 }
