@@ -10,5 +10,7 @@ mod lifecycle;
 mod limits;
 #[path = "cases/protocol.rs"]
 mod protocol;
+#[path = "cases/replication.rs"]
+mod replication;
 #[path = "cases/support.rs"]
 mod support;

@@ -49,6 +49,14 @@ use tandem_transport::{tcp::TcpConnector, Connector, Link};
 
 use crate::Propagator;
 
+/// Whether a failed read on a link just means "nothing yet, read again": the read
+/// timeout the link threads poll with, or `EINTR` — which Linux returns from a socket
+/// read with a timeout when the process is stopped and continued (SIGSTOP/SIGCONT),
+/// even without a signal handler. Neither may end a replication link.
+pub(crate) fn retry_read(e: &std::io::Error) -> bool {
+    tandem_transport::is_timeout(e) || e.kind() == std::io::ErrorKind::Interrupted
+}
+
 /// What a connection asked for with PSYNC or SYNC.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyncRequest {
@@ -115,6 +123,13 @@ pub struct ReplicaHandle {
     /// Set when the link must end.
     pub stop: AtomicBool,
     link: Mutex<Option<Box<dyn Link>>>,
+    /// The replica's client (CLIENT KILL TYPE replica / ID marks it killed).
+    client: Arc<crate::ClientHandle>,
+    /// Id of the log reader feeding it (0 before it has one), so that `repl_cron` can
+    /// drop it when the reader overflows while the sender is blocked writing.
+    pub(crate) reader_id: AtomicU64,
+    /// Whether the output-limit line was logged for this link.
+    pub(crate) limit_logged: AtomicBool,
 }
 
 impl ReplicaHandle {
@@ -129,6 +144,19 @@ impl ReplicaHandle {
 
     pub(crate) fn set_state(&self, s: ReplicaState) {
         self.state.store(s as u8, Ordering::Relaxed);
+    }
+
+    /// Whether the link must end: [`Self::disconnect`] was called, or CLIENT KILL
+    /// targeted the replica's client (then the link is shut down too).
+    pub fn stopping(&self) -> bool {
+        if self.stop.load(Ordering::Acquire) {
+            return true;
+        }
+        if self.client.is_killed() {
+            self.disconnect();
+            return true;
+        }
+        false
     }
 
     /// Ends the link: both threads notice and exit.
@@ -370,6 +398,18 @@ impl crate::Shared {
         }
         let timeout = self.config.get_i64("repl-timeout").max(1) as u64 * 1000;
         for r in &replicas {
+            let reader = r.reader_id.load(Ordering::Relaxed);
+            if reader != 0 && !r.stop.load(Ordering::Acquire) {
+                if let Some(tandem_log::ReadError::Overflow { lag, limit }) =
+                    repl.log.reader_cut(reader)
+                {
+                    // Its sender may be blocked in a write to a stalled replica: close
+                    // the link from here, as Redis does when the limit is reached.
+                    self.log_output_limit(r, lag, limit);
+                    r.disconnect();
+                    continue;
+                }
+            }
             if r.state() == ReplicaState::Online
                 && now.saturating_sub(r.ack_ms.load(Ordering::Relaxed)) > timeout
             {
