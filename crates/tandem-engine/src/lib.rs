@@ -203,6 +203,9 @@ pub struct Shared {
     /// Whether this node is a replica (writes refused if `replica-read-only`).
     pub is_replica: AtomicBool,
     replica_read_only: AtomicBool,
+    /// `replica-serve-stale-data`: without it, a replica whose link is down answers
+    /// -MASTERDOWN to commands without the `stale` flag.
+    replica_serve_stale: AtomicBool,
     /// Extra INFO text providers (replication, persistence, server-side sections).
     pub info_providers: RwLock<Vec<Arc<dyn InfoProvider>>>,
     /// Replication: the log, attached replicas, our master.
@@ -311,6 +314,7 @@ impl Engine {
             loading: AtomicBool::new(false),
             is_replica: AtomicBool::new(false),
             replica_read_only: AtomicBool::new(true),
+            replica_serve_stale: AtomicBool::new(true),
             info_providers: RwLock::new(Vec::new()),
             repl: repl::Replication::new(config_backlog),
             log_sink: RwLock::new(None),
@@ -470,6 +474,9 @@ impl Shared {
             "replica-read-only" => self
                 .replica_read_only
                 .store(c.get_bool("replica-read-only"), Ordering::Relaxed),
+            "replica-serve-stale-data" => self
+                .replica_serve_stale
+                .store(c.get_bool("replica-serve-stale-data"), Ordering::Relaxed),
             "latency-tracking" => self
                 .stats
                 .latency_tracking
@@ -618,6 +625,11 @@ impl Shared {
                 ),
             );
         }
+        // As Redis's processCommand, before queueing into MULTI (a refused command
+        // aborts the transaction).
+        if let Some(text) = self.admission(sess, spec) {
+            return self.reject(sess, out, text);
+        }
         if sess.multi.is_some() && !spec.has(flags::TX_CONTROL) && self.must_pause(sess, spec) {
             // Redis checks CLIENT PAUSE before queueing into MULTI.
             return self.park_paused(sess, argv);
@@ -647,9 +659,6 @@ impl Shared {
                     spec.name
                 ),
             );
-        }
-        if let Some(text) = self.admission(sess, spec) {
-            return self.reject(sess, out, text);
         }
         if self.must_pause(sess, spec) {
             return self.park_paused(sess, argv);
@@ -686,6 +695,18 @@ impl Shared {
             && self.replica_read_only.load(Ordering::Relaxed)
         {
             return Some("READONLY You can't write against a read only replica.");
+        }
+        if !spec.has(flags::STALE)
+            && kind != ClientKind::Master
+            && self.is_replica.load(Ordering::Relaxed)
+            && !self.replica_serve_stale.load(Ordering::Relaxed)
+            && self
+                .master()
+                .is_some_and(|m| m.state() != repl::replica::LinkState::Connected)
+        {
+            return Some(
+                "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+            );
         }
         let min = self.min_replicas.load(Ordering::Relaxed);
         if min > 0
@@ -784,7 +805,7 @@ impl Shared {
         argv: &[&[u8]],
     ) -> Guard<'e> {
         let now = self.clock.now_ms();
-        match spec.keys {
+        let mut guard = match spec.keys {
             Keys::None => self.keyspace.lock_ids(&mut Vec::new(), now),
             Keys::Db => self.keyspace.lock_db(sess.db, now),
             Keys::All => self.keyspace.lock_all(now),
@@ -807,7 +828,11 @@ impl Shared {
                 sess.shard_ids = ids;
                 g
             }
+        };
+        if sess.handle.kind() == ClientKind::Master {
+            guard.ignore_expiry();
         }
+        guard
     }
 
     /// Runs a command whose locks are held. With `effects` (inside EXEC) the effects are

@@ -287,6 +287,8 @@ pub struct Guard<'a> {
     locked: Locked<'a>,
     now_ms: u64,
     expired: Vec<(usize, Box<[u8]>)>,
+    /// Every key is live whatever its TTL (see [`Guard::ignore_expiry`]).
+    ignore_expiry: bool,
 }
 
 impl Keyspace {
@@ -388,6 +390,7 @@ impl Keyspace {
             locked: Locked::One(id, self.shards[id].lock()),
             now_ms,
             expired: Vec::new(),
+            ignore_expiry: false,
         }
     }
 
@@ -405,6 +408,7 @@ impl Keyspace {
             locked,
             now_ms,
             expired: Vec::new(),
+            ignore_expiry: false,
         }
     }
 
@@ -429,6 +433,7 @@ impl Keyspace {
             locked: Locked::One(id, self.shards[id].lock()),
             now_ms,
             expired: Vec::new(),
+            ignore_expiry: false,
         }
     }
 
@@ -810,6 +815,14 @@ impl<'a> Guard<'a> {
         std::mem::take(&mut self.expired)
     }
 
+    /// Treats every key as live whatever its TTL, for the commands a replica receives
+    /// from its master: only the master decides when a key expires (its `DEL` must find
+    /// the key, and a write just before the TTL must apply to it), as Redis does for its
+    /// master client.
+    pub fn ignore_expiry(&mut self) {
+        self.ignore_expiry = true;
+    }
+
     /// Whether any key expired during this guard.
     pub fn has_expired(&self) -> bool {
         !self.expired.is_empty()
@@ -818,6 +831,9 @@ impl<'a> Guard<'a> {
     /// Resolves an expired key: deletes it on a master (recording it) and reports it as
     /// missing either way. Returns whether the key is live.
     fn check_live(&mut self, db: usize, hash: u64, key: &[u8]) -> bool {
+        if self.ignore_expiry {
+            return find(self.shard(db, hash), hash, key).is_some();
+        }
         let now = self.now_ms;
         let replica = self.ks.replica_mode();
         let ks = self.ks;

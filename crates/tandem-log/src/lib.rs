@@ -541,6 +541,16 @@ impl Log {
         })
     }
 
+    /// Why reader `id` was cut off, if it was (see [`Reader::id`]): lets another thread
+    /// drop a replica whose sender is blocked writing to a stalled peer.
+    pub fn reader_cut(&self, id: u64) -> Option<ReadError> {
+        self.inner
+            .lock()
+            .readers
+            .get(&id)
+            .and_then(|r| r.cut.clone())
+    }
+
     /// The `INFO replication` fields the log owns.
     pub fn info(&self) -> LogInfo {
         let i = self.inner.lock();
@@ -598,6 +608,11 @@ impl fmt::Debug for Reader {
 }
 
 impl Reader {
+    /// This reader's id in its log (for [`Log::reader_cut`]).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
     /// The next position this reader will read.
     pub fn position(&self) -> u64 {
         self.log
@@ -776,9 +791,15 @@ mod tests {
         }
         // 50 KB > backlog: kept for the slow reader.
         assert_eq!(read_all(&slow).len() as u64, log.offset());
+        assert_eq!(log.reader_cut(slow.id()), None);
         for _ in 0..200 {
             log.append(0, &payload);
         }
+        // Visible to other threads before the reader reads (its sender may be blocked).
+        assert!(matches!(
+            log.reader_cut(slow.id()),
+            Some(ReadError::Overflow { limit: "hard", .. })
+        ));
         let mut v = Vec::new();
         assert!(matches!(
             slow.read(&mut v, usize::MAX),

@@ -12,5 +12,7 @@ mod limits;
 mod persistence;
 #[path = "cases/protocol.rs"]
 mod protocol;
+#[path = "cases/replication.rs"]
+mod replication;
 #[path = "cases/support.rs"]
 mod support;

@@ -170,7 +170,12 @@ fn exec(c: &mut Call<'_, '_>) -> CmdResult {
             .collect();
         sh.keyspace.lock_ids(&mut ids, now)
     };
+    if c.sess.handle().kind() == crate::ClientKind::Master {
+        guard.ignore_expiry();
+    }
     let start_db = c.sess.db;
+    // The database the propagated effects are in so far (SELECTs inside the transaction).
+    let mut stream_db = start_db;
     let mut effects = Vec::new();
     let out = c.out.raw();
     encode::array(out, m.queue.len());
@@ -192,11 +197,12 @@ fn exec(c: &mut Call<'_, '_>) -> CmdResult {
             Some(&mut cmd_effects),
         );
         if !cmd_effects.is_empty() {
-            if db_before != start_db {
+            if db_before != stream_db {
                 encode::command(
                     &mut effects,
                     &[&b"SELECT"[..], db_before.to_string().as_bytes()],
                 );
+                stream_db = db_before;
             }
             effects.extend_from_slice(&cmd_effects);
         }
@@ -210,6 +216,13 @@ fn exec(c: &mut Call<'_, '_>) -> CmdResult {
             let mut wrapped = Vec::with_capacity(effects.len() + 32);
             encode::command(&mut wrapped, &[&b"MULTI"[..]]);
             wrapped.extend_from_slice(&effects);
+            if stream_db != start_db {
+                // The propagator records the stream as being in `start_db` afterwards.
+                encode::command(
+                    &mut wrapped,
+                    &[&b"SELECT"[..], start_db.to_string().as_bytes()],
+                );
+            }
             encode::command(&mut wrapped, &[&b"EXEC"[..]]);
             c.sess.last_write_offset = p.propagate(start_db, &wrapped);
         }

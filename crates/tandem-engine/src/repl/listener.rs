@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use smallvec::SmallVec;
 use tandem_resp::{encode, RequestLimits, RequestParser};
-use tandem_transport::{is_timeout, Link};
+use tandem_transport::Link;
+
+use super::retry_read;
 
 use crate::{Engine, Flow, Level, Shared};
 
@@ -41,7 +43,7 @@ impl Shared {
             match link.read(&mut chunk) {
                 Ok(0) => return,
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                Err(e) if is_timeout(&e) => continue,
+                Err(e) if retry_read(&e) => continue,
                 Err(_) => return,
             }
             let mut used = 0;

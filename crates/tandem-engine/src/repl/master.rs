@@ -9,9 +9,9 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use tandem_log::{Psync, ReadError, Reader, ReaderLimit};
 use tandem_resp::{RequestLimits, RequestParser};
-use tandem_transport::{is_timeout, Link};
+use tandem_transport::Link;
 
-use super::{ReplicaHandle, ReplicaHello, ReplicaState, SyncRequest};
+use super::{retry_read, ReplicaHandle, ReplicaHello, ReplicaState, SyncRequest};
 use crate::{Level, Session, Shared};
 
 /// Parses `client-output-buffer-limit`'s replica class (`slave`/`replica`).
@@ -101,6 +101,9 @@ impl Shared {
             ack_ms: Default::default(),
             stop: Default::default(),
             link: Mutex::new(link.try_clone_link().ok()),
+            client: sess.handle().clone(),
+            reader_id: Default::default(),
+            limit_logged: Default::default(),
         });
         sess.handle().set_kind(crate::ClientKind::Replica);
         let label = format!("{}:{}", handle.ip, handle.port);
@@ -199,7 +202,8 @@ impl Shared {
         if hello.rdb_only {
             return Ok(());
         }
-        self.stream_to_replica(link, handle, reader, label)
+        handle.reader_id.store(reader.id(), Ordering::Relaxed);
+        self.stream_to_replica(link, handle, reader)
     }
 
     /// Sends `+FULLRESYNC` and a snapshot; returns the reader positioned at the
@@ -233,7 +237,7 @@ impl Shared {
                     break b;
                 }
             }
-            if handle.stop.load(Ordering::Acquire) {
+            if handle.stopping() {
                 return Err(io::Error::other(
                     "replica dropped while waiting for the snapshot",
                 ));
@@ -327,7 +331,7 @@ impl Shared {
         let mut last_io = Instant::now();
         let mut chunk = [0u8; 4096];
         loop {
-            if handle.stop.load(Ordering::Acquire) {
+            if handle.stopping() {
                 return Err(io::Error::other("replica dropped"));
             }
             match link.read(&mut chunk) {
@@ -341,7 +345,7 @@ impl Shared {
                     buf.extend_from_slice(&chunk[..n]);
                     last_io = Instant::now();
                 }
-                Err(e) if is_timeout(&e) => {}
+                Err(e) if retry_read(&e) => {}
                 Err(e) => return Err(e),
             }
             if last_io.elapsed() > timeout {
@@ -385,7 +389,6 @@ impl Shared {
         link: &mut Box<dyn Link>,
         handle: &Arc<ReplicaHandle>,
         reader: Reader,
-        label: &str,
     ) -> io::Result<()> {
         let mut rlink = link.try_clone_link()?;
         let sh = self.clone();
@@ -396,7 +399,7 @@ impl Shared {
         let mut chunks = Vec::new();
         let mut scratch = Vec::new();
         let result = loop {
-            if handle.stop.load(Ordering::Acquire) {
+            if handle.stopping() {
                 break Ok(());
             }
             match reader.read(&mut chunks, 1 << 20) {
@@ -413,13 +416,7 @@ impl Shared {
                     Err(e) => break Err(e),
                 },
                 Err(ReadError::Overflow { lag, limit }) => {
-                    self.log(
-                        Level::Warning,
-                        &format!(
-                            "Client id={} addr={} laddr= fd= name= flags=S omem={lag} (replica {label}) scheduled to be closed ASAP for overcoming of output buffer limits ({limit} limit).",
-                            handle.id, handle.addr
-                        ),
-                    );
+                    self.log_output_limit(handle, lag, limit);
                     break Err(io::Error::other("output buffer limit reached"));
                 }
                 Err(ReadError::Gone) => {
@@ -432,17 +429,31 @@ impl Shared {
         result
     }
 
+    /// Logs, once per link, that a replica is dropped for its output buffer limit.
+    pub(crate) fn log_output_limit(&self, handle: &ReplicaHandle, lag: u64, limit: &str) {
+        if handle.limit_logged.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.log(
+            Level::Warning,
+            &format!(
+                "Client id={} addr={} laddr= fd= name= flags=S omem={lag} (replica {}:{}) scheduled to be closed ASAP for overcoming of output buffer limits ({limit} limit).",
+                handle.id, handle.addr, handle.ip, handle.port
+            ),
+        );
+    }
+
     /// Reads `REPLCONF ACK <offset>` (and keepalive newlines) from a replica.
     fn read_acks(&self, link: &mut Box<dyn Link>, handle: &ReplicaHandle) {
         let _ = link.set_read_timeout(Some(Duration::from_millis(200)));
         let mut buf: Vec<u8> = Vec::new();
         let mut parser = RequestParser::new();
         let mut chunk = [0u8; 4096];
-        while !handle.stop.load(Ordering::Acquire) {
+        while !handle.stopping() {
             match link.read(&mut chunk) {
                 Ok(0) => break,
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                Err(e) if is_timeout(&e) => continue,
+                Err(e) if retry_read(&e) => continue,
                 Err(_) => break,
             }
             let mut acked = false;

@@ -49,6 +49,14 @@ use tandem_transport::{tcp::TcpConnector, Connector, Link};
 
 use crate::Propagator;
 
+/// Whether a failed read on a link just means "nothing yet, read again": the read
+/// timeout the link threads poll with, or `EINTR` — which Linux returns from a socket
+/// read with a timeout when the process is stopped and continued (SIGSTOP/SIGCONT),
+/// even without a signal handler. Neither may end a replication link.
+pub(crate) fn retry_read(e: &std::io::Error) -> bool {
+    tandem_transport::is_timeout(e) || e.kind() == std::io::ErrorKind::Interrupted
+}
+
 /// What a connection asked for with PSYNC or SYNC.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyncRequest {
@@ -115,6 +123,13 @@ pub struct ReplicaHandle {
     /// Set when the link must end.
     pub stop: AtomicBool,
     link: Mutex<Option<Box<dyn Link>>>,
+    /// The replica's client (CLIENT KILL TYPE replica / ID marks it killed).
+    client: Arc<crate::ClientHandle>,
+    /// Id of the log reader feeding it (0 before it has one), so that `repl_cron` can
+    /// drop it when the reader overflows while the sender is blocked writing.
+    pub(crate) reader_id: AtomicU64,
+    /// Whether the output-limit line was logged for this link.
+    pub(crate) limit_logged: AtomicBool,
 }
 
 impl ReplicaHandle {
@@ -129,6 +144,19 @@ impl ReplicaHandle {
 
     pub(crate) fn set_state(&self, s: ReplicaState) {
         self.state.store(s as u8, Ordering::Relaxed);
+    }
+
+    /// Whether the link must end: [`Self::disconnect`] was called, or CLIENT KILL
+    /// targeted the replica's client (then the link is shut down too).
+    pub fn stopping(&self) -> bool {
+        if self.stop.load(Ordering::Acquire) {
+            return true;
+        }
+        if self.client.is_killed() {
+            self.disconnect();
+            return true;
+        }
+        false
     }
 
     /// Ends the link: both threads notice and exit.
@@ -387,6 +415,18 @@ impl crate::Shared {
         }
         let timeout = self.config.get_i64("repl-timeout").max(1) as u64 * 1000;
         for r in &replicas {
+            let reader = r.reader_id.load(Ordering::Relaxed);
+            if reader != 0 && !r.stop.load(Ordering::Acquire) {
+                if let Some(tandem_log::ReadError::Overflow { lag, limit }) =
+                    repl.log.reader_cut(reader)
+                {
+                    // Its sender may be blocked in a write to a stalled replica: close
+                    // the link from here, as Redis does when the limit is reached.
+                    self.log_output_limit(r, lag, limit);
+                    r.disconnect();
+                    continue;
+                }
+            }
             if r.state() == ReplicaState::Online
                 && now.saturating_sub(r.ack_ms.load(Ordering::Relaxed)) > timeout
             {
@@ -421,5 +461,145 @@ impl crate::Shared {
                 ),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tandem_log::Log;
+    use tandem_resp::Frame;
+
+    use super::LogPropagator;
+    use crate::testkit::{f::*, TestClient};
+    use crate::ClientKind;
+
+    /// Replays a stream as a replica does: `(db, command)` for every command but SELECT.
+    fn replay(stream: &[u8]) -> Vec<(usize, String)> {
+        let buf = bytes::Bytes::copy_from_slice(stream);
+        let (mut pos, mut db, mut out) = (0, 0, Vec::new());
+        while pos < buf.len() {
+            let (f, n) = Frame::decode(&buf.slice(pos..)).expect("valid RESP");
+            pos += n;
+            let Frame::Array(args) = f else {
+                panic!("not a command: {f:?}")
+            };
+            let words: Vec<String> = args
+                .into_iter()
+                .map(|a| match a {
+                    Frame::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            if words[0].eq_ignore_ascii_case("select") {
+                db = words[1].parse().expect("a db number");
+            } else {
+                out.push((db, words.join(" ")));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn select_inside_multi_leaves_the_stream_in_the_right_database() {
+        let mut c = TestClient::new();
+        let log = Log::new(1 << 20);
+        log.activate();
+        c.engine
+            .set_propagator(Some(Arc::new(LogPropagator(log.clone()))));
+        for cmd in [
+            &["MULTI"][..],
+            &["SET", "a", "1"],
+            &["SELECT", "3"],
+            &["SET", "b", "1"],
+            &["SELECT", "0"],
+            &["SET", "c", "1"],
+            &["SELECT", "3"],
+            &["EXEC"],
+            &["SELECT", "0"],
+            &["SET", "d", "1"],
+            &["MULTI"],
+            &["SET", "e", "1"],
+            &["SELECT", "5"],
+            &["SET", "f", "1"],
+            &["EXEC"],
+            &["SET", "g", "1"],
+            &["SELECT", "0"],
+            &["SET", "h", "1"],
+        ] {
+            c.call(cmd);
+        }
+        let applied: Vec<(usize, String)> = replay(&log.copy_from(0).expect("in the log"))
+            .into_iter()
+            .filter(|(_, cmd)| cmd.starts_with("SET"))
+            .collect();
+        let expected = [
+            (0, "a"),
+            (3, "b"),
+            (0, "c"),
+            (0, "d"),
+            (0, "e"),
+            (5, "f"),
+            (5, "g"),
+            (0, "h"),
+        ];
+        let expected: Vec<(usize, String)> = expected
+            .iter()
+            .map(|(db, k)| (*db, format!("SET {k} 1")))
+            .collect();
+        assert_eq!(applied, expected);
+    }
+
+    #[test]
+    fn the_master_stream_sees_keys_past_their_ttl() {
+        let mut client = TestClient::new();
+        let mut master = client.other();
+        master.sess.handle().set_kind(ClientKind::Master);
+        client.engine.shared().keyspace.set_replica_mode(true);
+        let at = (client.clock.0.load(std::sync::atomic::Ordering::Relaxed) + 100).to_string();
+        master.call(&["SET", "gone", "v", "PXAT", &at]);
+        master.call(&["RPUSH", "l", "a"]);
+        master.call(&["PEXPIREAT", "l", &at]);
+        client.clock.advance(200);
+        // Clients see neither key; the replica keeps them for its master.
+        assert_eq!(client.call(&["GET", "gone"]), nil());
+        assert_eq!(client.call(&["EXISTS", "l"]), int(0));
+        // The master wrote to `l` just before its TTL, and deletes `gone` when it expires.
+        master.call(&["RPUSH", "l", "b"]);
+        master.call(&["PERSIST", "l"]);
+        master.call(&["DEL", "gone"]);
+        assert_eq!(master.call(&["EXISTS", "gone"]), int(0));
+        assert_eq!(client.call(&["LRANGE", "l", "0", "-1"]), bulks(&["a", "b"]));
+        assert_eq!(client.call(&["TTL", "l"]), int(-1));
+    }
+
+    #[test]
+    fn a_replica_refuses_writes_and_stale_reads_as_redis_does() {
+        let mut c = TestClient::with_config(&[("replica-serve-stale-data", "no")]);
+        c.call(&["SET", "k", "v"]);
+        // Port 1 refuses connections: the link stays down.
+        assert_eq!(c.call(&["REPLICAOF", "127.0.0.1", "1"]), ok());
+        let down =
+            "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+        let readonly = "READONLY You can't write against a read only replica.";
+        assert_eq!(c.call(&["GET", "k"]), err(down));
+        assert_eq!(c.call(&["PING"]), err(down));
+        assert_eq!(c.call(&["SET", "k", "w"]), err(readonly));
+        assert!(matches!(c.call(&["INFO", "replication"]), Frame::Bulk(_)));
+        assert_eq!(
+            c.call(&["CONFIG", "SET", "replica-serve-stale-data", "yes"]),
+            ok()
+        );
+        assert_eq!(c.call(&["GET", "k"]), bulk("v"));
+        // A refused write aborts the transaction it was queued in.
+        assert_eq!(c.call(&["MULTI"]), ok());
+        assert_eq!(c.call(&["SET", "k", "w"]), err(readonly));
+        assert_eq!(
+            c.call(&["EXEC"]),
+            err("EXECABORT Transaction discarded because of previous errors.")
+        );
+        assert_eq!(c.call(&["REPLICAOF", "NO", "ONE"]), ok());
+        assert_eq!(c.call(&["SET", "k", "w"]), ok());
     }
 }

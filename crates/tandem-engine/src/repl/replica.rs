@@ -10,7 +10,9 @@ use parking_lot::Mutex;
 use smallvec::SmallVec;
 use tandem_log::ReplId;
 use tandem_resp::{encode, RequestLimits, RequestParser};
-use tandem_transport::{is_timeout, Link};
+use tandem_transport::Link;
+
+use super::retry_read;
 
 use crate::{ClientKind, Level, Shared};
 
@@ -187,7 +189,7 @@ impl LinkReader {
                     ))
                 }
                 Ok(_) => {}
-                Err(e) if is_timeout(&e) => {}
+                Err(e) if retry_read(&e) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -201,7 +203,7 @@ impl Read for LinkReader {
                 match self.fill() {
                     Ok(0) => return Ok(0),
                     Ok(_) => break,
-                    Err(e) if is_timeout(&e) => continue,
+                    Err(e) if retry_read(&e) => continue,
                     Err(e) => return Err(e),
                 }
             }
@@ -393,7 +395,7 @@ impl Shared {
                             Level::Warning,
                             &format!("Connection with master lost: {why}"),
                         );
-                        self.log(Level::Notice, "* Caching the disconnected master state.");
+                        self.log(Level::Notice, "Caching the disconnected master state.");
                     } else {
                         self.log(
                             Level::Warning,
@@ -672,6 +674,10 @@ impl Shared {
             if stop.load(Ordering::Acquire) {
                 return Ok(());
             }
+            if msess.is_killed() {
+                // CLIENT KILL TYPE master: drop the link; run_link reconnects with PSYNC.
+                return Err(Retry("the master client was killed (CLIENT KILL)".into()));
+            }
             // Apply every complete command in the buffer.
             loop {
                 let req = match parser.parse(&r.buf[r.pos..r.end], &limits) {
@@ -739,7 +745,7 @@ impl Shared {
                         .last_io_ms
                         .store(self.clock.now_ms(), Ordering::Relaxed);
                 }
-                Err(e) if is_timeout(&e) => {}
+                Err(e) if retry_read(&e) => {}
                 Err(e) => return Err(e.into()),
             }
         }
