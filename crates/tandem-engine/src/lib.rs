@@ -213,7 +213,6 @@ pub struct Shared {
     log_sink: RwLock<Option<Arc<dyn LogSink>>>,
     min_replicas: AtomicU64,
     min_replicas_max_lag: AtomicU64,
-    serve_stale: AtomicBool,
     this: std::sync::OnceLock<std::sync::Weak<Shared>>,
     /// Clients in MONITOR mode.
     pub monitors: registry::Monitors,
@@ -320,7 +319,6 @@ impl Engine {
             log_sink: RwLock::new(None),
             min_replicas: AtomicU64::new(0),
             min_replicas_max_lag: AtomicU64::new(10),
-            serve_stale: AtomicBool::new(true),
             this: std::sync::OnceLock::new(),
             monitors: registry::Monitors::default(),
             slowlog: registry::SlowLog::default(),
@@ -481,9 +479,6 @@ impl Shared {
                 .stats
                 .latency_tracking
                 .store(c.get_bool("latency-tracking"), Ordering::Relaxed),
-            "replica-serve-stale-data" => self
-                .serve_stale
-                .store(c.get_bool("replica-serve-stale-data"), Ordering::Relaxed),
             "repl-backlog-size" => self
                 .repl
                 .log
@@ -674,18 +669,6 @@ impl Shared {
         }
         let kind = sess.handle.kind();
         let replica = self.is_replica.load(Ordering::Relaxed);
-        if replica
-            && kind == ClientKind::Normal
-            && !spec.has(flags::STALE)
-            && !self.serve_stale.load(Ordering::Relaxed)
-            && self
-                .master()
-                .is_some_and(|m| m.state() != repl::replica::LinkState::Connected)
-        {
-            return Some(
-                "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
-            );
-        }
         if let Some(text) = self.persistence_denies(spec, kind) {
             return Some(text);
         }
