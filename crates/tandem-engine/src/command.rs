@@ -245,6 +245,23 @@ impl CommandSpec {
     }
 }
 
+/// A [`CommandSpec`] in one call, for the families' tables.
+pub const fn spec(
+    name: &'static str,
+    arity: i32,
+    flags: u32,
+    keys: Keys,
+    run: Handler,
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity,
+        flags,
+        keys,
+        run,
+    }
+}
+
 /// All commands by lower-case name. Each has a stable index for per-command counters.
 pub struct CommandTable {
     by_name: HashMap<&'static str, usize, foldhash::fast::FixedState>,

@@ -21,25 +21,9 @@ use tandem_resp::{encode, parse_i64};
 use crate::call::Call;
 use crate::cmd::server::Sub;
 use crate::cmd::strings::{already_expired, expire_delete_cmd, fmt_i64};
-use crate::command::{flags::*, CommandSpec, Keys};
+use crate::command::{flags::*, spec, CommandSpec, Keys};
 use crate::error::{invalid_expire, unknown_subcommand, wrong_arity, CmdError, CmdResult};
 use crate::error::{DB_RANGE, NOT_INTEGER, NO_SUCH_KEY, SYNTAX};
-
-const fn spec(
-    name: &'static str,
-    arity: i32,
-    flags: u32,
-    keys: Keys,
-    run: crate::command::Handler,
-) -> CommandSpec {
-    CommandSpec {
-        name,
-        arity,
-        flags,
-        keys,
-        run,
-    }
-}
 
 const KEY1: Keys = Keys::range(1, 1, 1);
 const ALL_ARGS: Keys = Keys::range(1, -1, 1);

@@ -15,26 +15,10 @@ use tandem_keyspace::{Ttl, Value, ValueRef};
 use tandem_resp::encode;
 
 use crate::call::Call;
-use crate::command::{flags::*, CommandSpec, Keys};
+use crate::command::{flags::*, spec, CommandSpec, Keys};
 use crate::error::{invalid_expire, CmdError, CmdResult, NOT_FLOAT, NOT_INTEGER, OVERFLOW, SYNTAX};
 use crate::error::{wrong_arity, WRONGTYPE};
 use crate::session::ClientKind;
-
-const fn spec(
-    name: &'static str,
-    arity: i32,
-    flags: u32,
-    keys: Keys,
-    run: crate::command::Handler,
-) -> CommandSpec {
-    CommandSpec {
-        name,
-        arity,
-        flags,
-        keys,
-        run,
-    }
-}
 
 const KEY1: Keys = Keys::range(1, 1, 1);
 

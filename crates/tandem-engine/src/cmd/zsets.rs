@@ -22,7 +22,7 @@ use tandem_resp::encode::format_double;
 use tandem_resp::Proto;
 
 use crate::call::Call;
-use crate::command::{flags::*, CommandSpec, Keys};
+use crate::command::{flags::*, spec, CommandSpec, Keys};
 use crate::error::{
     CmdError, CmdResult, NOT_FLOAT, NOT_INTEGER, POSITIVE, SYNTAX, TIMEOUT_FLOAT, TIMEOUT_NEGATIVE,
     WRONGTYPE,
@@ -217,22 +217,6 @@ pub const COMMANDS: &[CommandSpec] = &[
     ),
     spec("zscan", -3, READONLY, Keys::range(1, 1, 1), zscan),
 ];
-
-const fn spec(
-    name: &'static str,
-    arity: i32,
-    flags: u32,
-    keys: Keys,
-    run: crate::command::Handler,
-) -> CommandSpec {
-    CommandSpec {
-        name,
-        arity,
-        flags,
-        keys,
-        run,
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // Parsing
