@@ -40,7 +40,7 @@ pub mod listener;
 pub mod master;
 pub mod replica;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -199,6 +199,9 @@ pub struct Replication {
     pub(crate) last_ping_ms: AtomicU64,
     /// Port we listen on, announced to our master.
     pub listening_port: AtomicU64,
+    /// The database the stream from our master is in, at our offset: a partial resync
+    /// continues the stream without a SELECT (Redis keeps it in its cached master).
+    pub(crate) stream_db: AtomicUsize,
 }
 
 impl Replication {
@@ -213,6 +216,7 @@ impl Replication {
             no_replicas_since: AtomicU64::new(0),
             last_ping_ms: AtomicU64::new(0),
             listening_port: AtomicU64::new(6379),
+            stream_db: AtomicUsize::new(0),
         }
     }
 
