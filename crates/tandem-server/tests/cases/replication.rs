@@ -1,7 +1,8 @@
 //! Replication links between two tandem-server processes over TCP: `CLIENT KILL` of the
 //! master client on a replica and of the replica client on a master cuts the link (the
 //! replica then resyncs partially), and stopping and continuing a replica
-//! (SIGSTOP/SIGCONT, whose socket reads then fail with EINTR) does not.
+//! (SIGSTOP/SIGCONT, whose socket reads then fail with EINTR) does not; a partial resync
+//! continues in the database the stream was in.
 //! The full interop suite is tests/interop/test_replication.py.
 
 use std::time::{Duration, Instant};
