@@ -40,7 +40,7 @@ pub mod listener;
 pub mod master;
 pub mod replica;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -203,6 +203,9 @@ pub struct Replication {
     /// appends its bytes to our log, and by whoever begins a snapshot: so a snapshot
     /// never contains a command whose bytes lie after the snapshot's offset.
     pub(crate) apply_gate: Mutex<()>,
+    /// The database the stream from our master is in, at our offset: a partial resync
+    /// continues the stream without a SELECT (Redis keeps it in its cached master).
+    pub(crate) stream_db: AtomicUsize,
 }
 
 impl Replication {
@@ -218,6 +221,7 @@ impl Replication {
             last_ping_ms: AtomicU64::new(0),
             listening_port: AtomicU64::new(6379),
             apply_gate: Mutex::new(()),
+            stream_db: AtomicUsize::new(0),
         }
     }
 

@@ -506,6 +506,9 @@ impl Shared {
             );
             self.receive_snapshot(&mut r, master, stop)?;
             log.reset_to(replid, offset);
+            // The stream after a snapshot starts with a SELECT (both Redis and tandem
+            // masters reset their stream database for a full resync).
+            self.repl.stream_db.store(0, Ordering::Relaxed);
             for sub in self.repl.replicas() {
                 sub.disconnect();
             }
@@ -660,6 +663,10 @@ impl Shared {
             None,
         );
         msess.set_kind(ClientKind::Master);
+        // Continue in the database the stream was in when the last link ended.
+        let db = self.repl.stream_db.load(Ordering::Relaxed);
+        msess.db = db;
+        msess.handle().db.store(db, Ordering::Relaxed);
         let mut parser = RequestParser::new();
         let mut sink = Vec::new();
         let mut pending_multi: Vec<u8> = Vec::new();
@@ -721,6 +728,9 @@ impl Shared {
                 }
                 drop(gate);
                 r.pos += used;
+                // msess.db changes only with commands already in our log (a SELECT
+                // queued in MULTI runs at EXEC, when the transaction is appended).
+                self.repl.stream_db.store(msess.db, Ordering::Relaxed);
                 self.repl
                     .stats
                     .net_repl_input
