@@ -13,14 +13,14 @@ fn cpu() -> Duration {
     Duration::from_millis((f.get(10).copied().unwrap_or(0) + f.get(11).copied().unwrap_or(0)) * 10)
 }
 
-use tandem_engine::{config::Config, Engine};
+use tandem_engine::{config::Config, Core};
 
 fn main() {
     let n: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
-    let master = Engine::new(Config::default());
+    let master = Core::new(Config::default());
     let mut s = master.session(String::new(), String::new(), None);
     let mut out = Vec::new();
     let val = vec![b'v'; 100];
@@ -39,7 +39,7 @@ fn main() {
         t.elapsed(),
         cpu() - c
     );
-    let replica = Engine::new(Config::default());
+    let replica = Core::new(Config::default());
     let (t, c) = (Instant::now(), cpu());
     let keys = replica.shared().debug_load_rdb(&rdb);
     println!(

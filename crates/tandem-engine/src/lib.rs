@@ -4,7 +4,7 @@
 //!
 //! # Executing a command
 //!
-//! [`Engine::execute`] takes a session, the arguments and an output buffer:
+//! [`Core::execute`] takes a session, the arguments and an output buffer:
 //!
 //! 1. The command table gives the spec; arity, authentication, MULTI queueing, pub/sub
 //!    context, read-only replica and `maxmemory` checks are decided from its flags.
@@ -221,7 +221,7 @@ pub struct Shared {
     /// The configuration file `CONFIG REWRITE` writes (the server sets it).
     pub config_file: RwLock<Option<PathBuf>>,
     /// Whether the server's cron deletes expired keys (`DEBUG SET-ACTIVE-EXPIRE`);
-    /// [`Engine::active_expire`] does nothing while it is false.
+    /// [`Core::active_expire`] does nothing while it is false.
     pub active_expire_enabled: AtomicBool,
     /// Error replies by code (INFO errorstats).
     pub(crate) error_stats: Mutex<BTreeMap<String, u64>>,
@@ -236,9 +236,11 @@ pub trait InfoProvider: Send + Sync {
     fn info(&self, section: &str, out: &mut String);
 }
 
-/// A handle to an engine; clones share it.
+/// A handle to the engine's core: shared state and command execution, with no threads of
+/// its own. The server drives it from its event loops; an embedding program uses
+/// [`Engine`], which owns one and runs its background work. Clones share it.
 #[derive(Clone)]
-pub struct Engine {
+pub struct Core {
     shared: Arc<Shared>,
 }
 
@@ -262,14 +264,14 @@ fn random_hex40() -> String {
     s
 }
 
-impl Engine {
+impl Core {
     /// An engine with the given configuration (see [`config::DIRECTIVES`]).
-    pub fn new(config: Config) -> Engine {
+    pub fn new(config: Config) -> Core {
         Self::with_clock(config, Box::new(SystemClock))
     }
 
     /// An engine reading time from `clock`.
-    pub fn with_clock(config: Config, clock: Box<dyn Clock>) -> Engine {
+    pub fn with_clock(config: Config, clock: Box<dyn Clock>) -> Core {
         let databases = config.get_i64("databases").max(1) as usize;
         let shards = config.get_i64("keyspace-shards").max(1) as usize;
         let commands = CommandTable::new();
@@ -339,7 +341,7 @@ impl Engine {
         for d in config::DIRECTIVES {
             shared.apply_config(d.name);
         }
-        Engine { shared }
+        Core { shared }
     }
 
     /// The shared state.

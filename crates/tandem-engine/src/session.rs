@@ -231,7 +231,7 @@ impl Session {
         self.handle.id
     }
     /// Whether the session is blocked (BLPOP, WAIT, CLIENT PAUSE) and must not be given
-    /// new commands until [`crate::Engine::resume`] says it finished.
+    /// new commands until [`crate::Core::resume`] says it finished.
     pub fn is_blocked(&self) -> bool {
         self.blocked.is_some()
     }

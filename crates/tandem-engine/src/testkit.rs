@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use tandem_resp::Frame;
 
-use crate::{config::Config, Clock, Engine, Flow, Session};
+use crate::{config::Config, Clock, Core, Flow, Session};
 
 /// A clock that only moves when told to.
 #[derive(Clone, Debug)]
@@ -37,7 +37,7 @@ impl Clock for ManualClock {
 /// One client of an engine.
 pub struct TestClient {
     /// The engine.
-    pub engine: Engine,
+    pub engine: Core,
     /// This client's session.
     pub sess: Session,
     /// The clock of the engine (shared by every client of it).
@@ -65,7 +65,7 @@ impl TestClient {
             config.set(k, &words).expect("valid test config");
         }
         let clock = ManualClock::at(1_700_000_000_000);
-        let engine = Engine::with_clock(config, Box::new(clock.clone()));
+        let engine = Core::with_clock(config, Box::new(clock.clone()));
         let sess = engine.session("127.0.0.1:1".into(), "127.0.0.1:6379".into(), None);
         TestClient {
             engine,

@@ -8,12 +8,12 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tandem_engine::{config::Config, Engine, Session};
+use tandem_engine::{config::Config, Core, Session};
 use tandem_resp::Frame;
 use tandem_transport::mem::Network;
 
 struct Node {
-    engine: Engine,
+    engine: Core,
     sess: Session,
     name: String,
     stop: Arc<AtomicBool>,
@@ -40,7 +40,7 @@ fn node(net: &Network, name: &str, extra: &[(&str, &str)]) -> Node {
     for (k, v) in extra {
         config.set(k, &v.split(' ').collect::<Vec<_>>()).unwrap();
     }
-    let engine = Engine::new(config);
+    let engine = Core::new(config);
     engine
         .shared()
         .repl

@@ -17,7 +17,7 @@ use std::io::{self, Read};
 use std::time::Instant;
 
 use smallvec::SmallVec;
-use tandem_engine::{Engine, Flow, Session};
+use tandem_engine::{Core, Flow, Session};
 use tandem_resp::{encode, RequestLimits, RequestParser};
 
 use crate::listen::Stream;
@@ -88,7 +88,7 @@ impl Exec {
     /// `wbuf`; returns how many bytes they used. Stops at an incomplete request, when
     /// the session blocks, or after a protocol error (whose reply is written, and the
     /// rest of `buf` counted as used: the connection closes after the reply).
-    pub fn process(&mut self, engine: &Engine, buf: &[u8], max_bulk: u64) -> usize {
+    pub fn process(&mut self, engine: &Core, buf: &[u8], max_bulk: u64) -> usize {
         let mut pos = 0;
         while pos < buf.len() && self.runnable() {
             let limits = RequestLimits {
@@ -133,7 +133,7 @@ impl Exec {
     }
 
     /// For a blocked session that was woken or timed out: runs its command again.
-    pub fn resume(&mut self, engine: &Engine) {
+    pub fn resume(&mut self, engine: &Core) {
         if !self.sess.is_blocked() {
             return;
         }
@@ -274,7 +274,7 @@ impl Conn {
     /// Returns how the pass ended and adds the bytes read to `input`.
     pub fn read_pass(
         &mut self,
-        engine: &Engine,
+        engine: &Core,
         scratch: &mut [u8],
         max_bulk: u64,
         query_limit: usize,
@@ -336,7 +336,7 @@ impl Conn {
     }
 
     /// Executes what the query buffer holds, if the session may run commands.
-    pub fn execute_buffered(&mut self, engine: &Engine, max_bulk: u64) {
+    pub fn execute_buffered(&mut self, engine: &Core, max_bulk: u64) {
         if self.rstart < self.rend && self.ex.runnable() {
             let used = self
                 .ex
@@ -467,8 +467,8 @@ mod tests {
     use super::*;
     use tandem_engine::config::Config;
 
-    fn exec() -> (Engine, Exec) {
-        let e = Engine::new(Config::default());
+    fn exec() -> (Core, Exec) {
+        let e = Core::new(Config::default());
         let s = e.session("test:1".into(), "test:0".into(), None);
         (e, Exec::new(s))
     }

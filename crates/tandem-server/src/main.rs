@@ -17,7 +17,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::unix::ffi::OsStringExt;
 use std::process::exit;
 
-use tandem_engine::{config::Config, Engine};
+use tandem_engine::{config::Config, Core};
 
 fn usage() -> ! {
     eprintln!("Usage: ./tandem-server [/path/to/redis.conf] [options] [-]");
@@ -327,7 +327,7 @@ fn main() {
             p
         }
     };
-    let engine = Engine::new(config);
+    let engine = Core::new(config);
     engine
         .shared()
         .info_providers

@@ -45,7 +45,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use parking_lot::Mutex;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
-use tandem_engine::{ClientKind, Durability, Engine, Notify};
+use tandem_engine::{ClientKind, Core, Durability, Notify};
 
 use crate::conn::{Conn, ReadEnd, READ_CHUNK};
 use crate::limits::{Class, Limits};
@@ -142,7 +142,7 @@ pub struct Server {
 
 impl Server {
     /// Sets up `io_threads` event loops around `engine`, with `listeners` on loop 0.
-    pub fn new(engine: Engine, listeners: Vec<Listener>, io_threads: usize) -> io::Result<Server> {
+    pub fn new(engine: Core, listeners: Vec<Listener>, io_threads: usize) -> io::Result<Server> {
         let n = io_threads.max(1);
         let mut polls = Vec::with_capacity(n);
         let mut shared = Vec::with_capacity(n);
@@ -195,7 +195,7 @@ impl Server {
     }
 
     /// The engine the loops serve.
-    pub fn engine(&self) -> &Engine {
+    pub fn engine(&self) -> &Core {
         &self.main.engine
     }
 
@@ -235,7 +235,7 @@ impl Server {
 
 /// One event loop and the connections it owns.
 struct EventLoop {
-    engine: Engine,
+    engine: Core,
     poll: Poll,
     shared: Arc<LoopShared>,
     global: Arc<Global>,
@@ -265,7 +265,7 @@ struct EventLoop {
 }
 
 impl EventLoop {
-    fn new(engine: Engine, poll: Poll, shared: Arc<LoopShared>, global: Arc<Global>) -> EventLoop {
+    fn new(engine: Core, poll: Poll, shared: Arc<LoopShared>, global: Arc<Global>) -> EventLoop {
         let limits = Limits::load(&engine.shared().config);
         let now = Instant::now();
         EventLoop {
@@ -969,7 +969,7 @@ mod tests {
     use tandem_engine::{config::Config, Pause};
 
     struct Running {
-        engine: Engine,
+        engine: Core,
         port: u16,
         stop: Box<dyn Fn() + Send>,
         thread: Option<std::thread::JoinHandle<io::Result<Exit>>>,
@@ -986,7 +986,7 @@ mod tests {
     }
 
     fn start(io_threads: usize) -> Running {
-        let engine = Engine::new(Config::default());
+        let engine = Core::new(Config::default());
         let l = crate::listen::bind_tcp("127.0.0.1:0".parse().unwrap(), 128).unwrap();
         let port = l.tcp_addr().unwrap().port();
         let server = Server::new(engine.clone(), vec![l], io_threads).unwrap();

@@ -504,7 +504,7 @@ fn load_aof(sh: &Arc<Shared>, started: Instant) -> Result<Option<AofManifest>, L
     let p = &sh.persist;
     p.loading.begin(sh.clock.now_ms(), dir_size(&dir));
     let stop = AtomicBool::new(false);
-    let engine = crate::Engine { shared: sh.clone() };
+    let engine = crate::Core { shared: sh.clone() };
     let mut sess = engine.session(String::new(), String::new(), None);
     sess.set_kind(ClientKind::Master);
     let mut v = AofLoad {

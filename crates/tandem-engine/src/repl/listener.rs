@@ -1,6 +1,6 @@
 //! Serving connections without tandem-server: a blocking, per-connection command loop
 //! that hands the connection to the master role when it asks for PSYNC/SYNC. An
-//! embedding program uses it to let replicas attach (see [`crate::Engine::serve_replicas`]);
+//! embedding program uses it to let replicas attach (see [`crate::Core::serve_replicas`]);
 //! tests use it over in-memory links.
 //!
 //! It is deliberately small: requests are executed one after another and their replies
@@ -19,13 +19,13 @@ use tandem_transport::Link;
 
 use super::retry_read;
 
-use crate::{Engine, Flow, Level, Shared};
+use crate::{Core, Flow, Level, Shared};
 
 impl Shared {
     /// Serves one connection on the calling thread until it closes, or until it asks for
     /// PSYNC/SYNC — then it becomes a replica fed by [`Shared::attach_replica`].
     pub fn serve_connection(self: &Arc<Self>, mut link: Box<dyn Link>, stop: &AtomicBool) {
-        let engine = Engine {
+        let engine = Core {
             shared: self.clone(),
         };
         let mut sess = engine.session(link.peer(), link.local(), None);
@@ -87,7 +87,7 @@ impl Shared {
     }
 }
 
-/// A running accept loop started by [`Engine::serve_replicas`]; dropping it stops
+/// A running accept loop started by [`Core::serve_replicas`]; dropping it stops
 /// accepting (connections already served go on until they close).
 pub struct ReplicaListener {
     stop: Arc<AtomicBool>,
@@ -111,7 +111,7 @@ impl Drop for ReplicaListener {
     }
 }
 
-impl Engine {
+impl Core {
     /// Accepts connections on `listener` (on a named thread) and serves each like a
     /// server connection, so Redis or tandem replicas can attach to this in-process
     /// engine with `REPLICAOF host port`.

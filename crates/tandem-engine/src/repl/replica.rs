@@ -654,7 +654,7 @@ impl Shared {
         stop: &AtomicBool,
     ) -> Result<(), Retry> {
         let log = self.repl.log.clone();
-        let engine = crate::Engine {
+        let engine = crate::Core {
             shared: self.clone(),
         };
         let mut msess = engine.session(
