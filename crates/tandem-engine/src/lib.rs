@@ -25,6 +25,7 @@ pub mod call;
 pub mod cmd;
 pub mod command;
 pub mod config;
+pub mod embed;
 pub mod error;
 mod info;
 mod persist;
@@ -49,10 +50,15 @@ use tandem_resp::{encode, Proto};
 pub use call::{Call, Flow};
 pub use command::{flags, CommandSpec, CommandTable, Keys};
 pub use config::Config;
+pub use embed::{
+    Builder, Change, ChangeEvent, ChangeFeed, Client, Db, Engine, Error, ErrorKind, FeedHandle,
+    Fsync, ReplicationStatus, Role, Ttl,
+};
 pub use error::{CmdError, CmdResult};
 pub use persist::{Durability, LoadError};
 pub use reply::Reply;
 pub use session::{BlockKind, ClientHandle, ClientKind, Notify, Session};
+pub use tandem_resp::Frame;
 
 /// Receives every change, in order, as RESP commands, while the changed keys are still
 /// locked. The replication log implements it (the AOF writer and replicas read the log).
@@ -227,6 +233,8 @@ pub struct Shared {
     pub(crate) error_stats: Mutex<BTreeMap<String, u64>>,
     /// RDB snapshots, the AOF, loading (see the `persist` module).
     pub(crate) persist: persist::Persistence,
+    /// Running change feeds ([`embed::ChangeFeed`]): they read the log, so it stays on.
+    pub(crate) change_feeds: std::sync::atomic::AtomicUsize,
 }
 
 /// Contributes fields to INFO sections owned outside the engine (the server's
@@ -234,6 +242,12 @@ pub struct Shared {
 pub trait InfoProvider: Send + Sync {
     /// Appends `field:value\r\n` lines for `section` (lower case), if it has any.
     fn info(&self, section: &str, out: &mut String);
+}
+
+/// What [`Core::cron`] carries from one call to the next.
+#[derive(Debug, Default)]
+pub struct CronState {
+    expire_cursor: usize,
 }
 
 /// A handle to the engine's core: shared state and command execution, with no threads of
@@ -328,6 +342,7 @@ impl Core {
             active_expire_enabled: AtomicBool::new(true),
             error_stats: Mutex::new(BTreeMap::new()),
             persist: persist::Persistence::new(started_ms),
+            change_feeds: Default::default(),
         });
         let _ = shared.this.set(Arc::downgrade(&shared));
         shared
@@ -429,6 +444,48 @@ impl Core {
         let d = self.shared.config.set(name, args)?;
         self.shared.apply_config(d.name);
         Ok(())
+    }
+
+    /// The engine's periodic duties, run `hz` times a second by one thread (the server's
+    /// first event loop, an embedded engine's `tandem-cron` thread): active expiry,
+    /// replication (pings, timeouts, backlog TTL), persistence (save points, rewrites)
+    /// and the instantaneous rates of INFO.
+    pub fn cron(&self, state: &mut CronState) {
+        self.active_expire_cycle(state);
+        self.shared.repl_cron();
+        self.shared.persistence_cron();
+        self.shared.track_instantaneous();
+    }
+
+    /// The period at which [`Core::cron`] should run: `1000 / hz` ms.
+    pub fn cron_period(&self) -> std::time::Duration {
+        let hz = self.shared.config.get_i64("hz").clamp(1, 500) as u64;
+        std::time::Duration::from_millis(1000 / hz)
+    }
+
+    /// Active expiry: each call visits `1/hz` of the shards, so every key's TTL is
+    /// checked about once a second, and goes on while it keeps finding expired keys,
+    /// for at most a quarter of a cron period.
+    fn active_expire_cycle(&self, state: &mut CronState) {
+        let ks = &self.shared.keyspace;
+        let total = ks.databases() * ks.shards_per_db();
+        if total == 0 {
+            return;
+        }
+        let hz = self.shared.config.get_i64("hz").clamp(1, 500) as usize;
+        let share = total.div_ceil(hz);
+        let started = Instant::now();
+        let budget = self.cron_period() / 4;
+        let (mut visited, mut deleted) = (0, 0);
+        while visited < total && started.elapsed() < budget {
+            if visited >= share && deleted < 1000 {
+                break;
+            }
+            let before = state.expire_cursor % total;
+            deleted += self.active_expire(&mut state.expire_cursor, 1000);
+            let moved = (state.expire_cursor % total + total - before) % total;
+            visited += if moved == 0 { total } else { moved };
+        }
     }
 
     /// One step of active expiry (the server calls this `hz` times a second): deletes

@@ -541,6 +541,33 @@ impl Log {
         })
     }
 
+    /// Registers a reader at the current end of the log and returns it with the
+    /// database the stream is in there (`None`: the next append starts with `SELECT`),
+    /// both read in one instant.
+    pub fn reader_at_end(self: &Arc<Self>, limit: ReaderLimit) -> (Reader, Option<usize>) {
+        let mut i = self.inner.lock();
+        let id = i.next_reader;
+        i.next_reader += 1;
+        let pos = i.end;
+        i.readers.insert(
+            id,
+            ReaderState {
+                pos,
+                limit,
+                soft_since: None,
+                cut: None,
+            },
+        );
+        let db = i.last_db;
+        (
+            Reader {
+                log: self.clone(),
+                id,
+            },
+            db,
+        )
+    }
+
     /// Why reader `id` was cut off, if it was (see [`Reader::id`]): lets another thread
     /// drop a replica whose sender is blocked writing to a stalled peer.
     pub fn reader_cut(&self, id: u64) -> Option<ReadError> {

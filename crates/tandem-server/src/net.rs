@@ -258,7 +258,7 @@ struct EventLoop {
     scratch: Vec<u8>,
     now: Instant,
     next_cron: Instant,
-    expire_cursor: usize,
+    cron_state: tandem_engine::CronState,
     next_loop: usize,
     input_bytes: u64,
     output_bytes: u64,
@@ -286,7 +286,7 @@ impl EventLoop {
             scratch: vec![0; READ_CHUNK],
             now,
             next_cron: now,
-            expire_cursor: 0,
+            cron_state: Default::default(),
             next_loop: 0,
             input_bytes: 0,
             output_bytes: 0,
@@ -863,10 +863,7 @@ impl EventLoop {
         }
         self.next_cron = self.now + self.limits.cron_period();
         if self.id() == 0 {
-            self.active_expire();
-            self.engine.shared().repl_cron();
-            self.engine.shared().persistence_cron();
-            self.engine.shared().track_instantaneous();
+            self.engine.cron(&mut self.cron_state);
         }
         let idle_timeout = self.limits.idle_timeout;
         let now_ms = self.engine.shared().clock.now_ms();
@@ -897,31 +894,6 @@ impl EventLoop {
         }
         for t in overdue {
             self.service(t);
-        }
-    }
-
-    /// Active expiry: each cron visits `1/hz` of the shards, so every key's TTL is
-    /// checked about once a second, and goes on while it keeps finding expired keys,
-    /// for at most a quarter of a cron period.
-    fn active_expire(&mut self) {
-        // When the engine exposes DEBUG SET-ACTIVE-EXPIRE's flag, check it here.
-        let ks = &self.engine.shared().keyspace;
-        let total = ks.databases() * ks.shards_per_db();
-        if total == 0 {
-            return;
-        }
-        let share = total.div_ceil(self.limits.hz as usize);
-        let started = Instant::now();
-        let budget = self.limits.cron_period() / 4;
-        let (mut visited, mut deleted) = (0, 0);
-        while visited < total && started.elapsed() < budget {
-            if visited >= share && deleted < 1000 {
-                break;
-            }
-            let before = self.expire_cursor % total;
-            deleted += self.engine.active_expire(&mut self.expire_cursor, 1000);
-            let moved = (self.expire_cursor % total + total - before) % total;
-            visited += if moved == 0 { total } else { moved };
         }
     }
 }

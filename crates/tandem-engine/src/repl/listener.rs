@@ -88,10 +88,13 @@ impl Shared {
 }
 
 /// A running accept loop started by [`Core::serve_replicas`]; dropping it stops
-/// accepting (connections already served go on until they close).
+/// accepting and joins the threads serving connections that have not become replicas
+/// (they notice within their 200 ms read timeout). Replica links end by
+/// [`super::ReplicaHandle::disconnect`].
 pub struct ReplicaListener {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+    conns: Arc<parking_lot::Mutex<Vec<JoinHandle<()>>>>,
     addr: std::net::SocketAddr,
 }
 
@@ -108,6 +111,9 @@ impl Drop for ReplicaListener {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        for t in self.conns.lock().drain(..) {
+            let _ = t.join();
+        }
     }
 }
 
@@ -121,6 +127,8 @@ impl Core {
         let stop = Arc::new(AtomicBool::new(false));
         let sh = self.shared.clone();
         let stop2 = stop.clone();
+        let conns = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let conns2 = conns.clone();
         sh.repl
             .listening_port
             .store(u64::from(addr.port()), Ordering::Relaxed);
@@ -137,8 +145,14 @@ impl Core {
                             let spawned = std::thread::Builder::new()
                                 .name("repl-conn".into())
                                 .spawn(move || conn_sh.serve_connection(Box::new(s), &stop));
-                            if let Err(e) = spawned {
-                                sh.log(Level::Warning, &format!("Can't serve a connection: {e}"));
+                            match spawned {
+                                Ok(t) => {
+                                    let mut c = conns2.lock();
+                                    c.retain(|t: &JoinHandle<()>| !t.is_finished());
+                                    c.push(t);
+                                }
+                                Err(e) => sh
+                                    .log(Level::Warning, &format!("Can't serve a connection: {e}")),
                             }
                         }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -154,6 +168,7 @@ impl Core {
         Ok(ReplicaListener {
             stop,
             thread: Some(thread),
+            conns,
             addr,
         })
     }

@@ -96,7 +96,8 @@ pub enum ReplicaState {
 }
 
 impl ReplicaState {
-    fn name(self) -> &'static str {
+    /// The name INFO prints.
+    pub fn name(self) -> &'static str {
         match self {
             ReplicaState::WaitBgsave => "wait_bgsave",
             ReplicaState::SendBulk => "send_bulk",
@@ -453,6 +454,7 @@ impl crate::Shared {
             && now.saturating_sub(since) > ttl
             && repl.log.is_active()
             && !self.persist.aof.is_on()
+            && self.change_feeds.load(Ordering::Acquire) == 0
         {
             repl.no_replicas_since.store(0, Ordering::Relaxed);
             repl.log.deactivate();

@@ -320,6 +320,14 @@ impl Shared {
         true
     }
 
+    /// Stops the link thread, if any, without changing role (an embedded engine that
+    /// is closing).
+    pub(crate) fn stop_following(&self) {
+        if let Some(h) = self.repl.link.lock().take() {
+            h.stop();
+        }
+    }
+
     /// Stops following our master and becomes a master (REPLICAOF NO ONE): the history
     /// continues under a new replid, the old one stays valid as replid2, and attached
     /// replicas are disconnected so that they partially resync under the new id.
