@@ -323,6 +323,8 @@ impl Builder {
         if let Some(sink) = self.log {
             sh.set_log_sink(Some(sink));
         }
+        // No port to announce until serve_replicas binds one.
+        sh.repl.listening_port.store(0, Ordering::Relaxed);
         if let Some(c) = self.connector {
             sh.repl.set_connector(c);
         }
