@@ -215,6 +215,22 @@ struct Inner {
 }
 
 impl Inner {
+    /// Adds a reader at `pos` and returns its id.
+    fn register_reader(&mut self, pos: u64, limit: ReaderLimit) -> u64 {
+        let id = self.next_reader;
+        self.next_reader += 1;
+        self.readers.insert(
+            id,
+            ReaderState {
+                pos,
+                limit,
+                soft_since: None,
+                cut: None,
+            },
+        );
+        id
+    }
+
     fn start(&self) -> u64 {
         self.sealed.front().map_or(self.tail_start, |(s, _)| *s)
     }
@@ -524,17 +540,7 @@ impl Log {
         if pos < i.start() || pos > i.end {
             return Err(ReadError::Gone);
         }
-        let id = i.next_reader;
-        i.next_reader += 1;
-        i.readers.insert(
-            id,
-            ReaderState {
-                pos,
-                limit,
-                soft_since: None,
-                cut: None,
-            },
-        );
+        let id = i.register_reader(pos, limit);
         Ok(Reader {
             log: self.clone(),
             id,
@@ -546,18 +552,8 @@ impl Log {
     /// both read in one instant.
     pub fn reader_at_end(self: &Arc<Self>, limit: ReaderLimit) -> (Reader, Option<usize>) {
         let mut i = self.inner.lock();
-        let id = i.next_reader;
-        i.next_reader += 1;
         let pos = i.end;
-        i.readers.insert(
-            id,
-            ReaderState {
-                pos,
-                limit,
-                soft_since: None,
-                cut: None,
-            },
-        );
+        let id = i.register_reader(pos, limit);
         let db = i.last_db;
         (
             Reader {
@@ -754,6 +750,27 @@ mod tests {
         assert_eq!(got.len() as u64, log.offset());
         log.append(3, set);
         assert!(read_all(&r).starts_with(b"*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n"));
+    }
+
+    #[test]
+    fn a_reader_at_the_end_knows_the_stream_database() {
+        let log = Log::new(1 << 20);
+        log.activate();
+        let (r, db) = log.reader_at_end(ReaderLimit::NONE);
+        assert_eq!(db, None);
+        log.append(3, b"*1\r\n$4\r\nPING\r\n");
+        let (r2, db) = log.reader_at_end(ReaderLimit::NONE);
+        assert_eq!(db, Some(3));
+        assert_eq!(r2.position(), log.offset());
+        log.append(3, b"*1\r\n$3\r\nFOO\r\n");
+        let mut out = Vec::new();
+        assert_eq!(r2.read(&mut out, 1024).unwrap(), 13);
+        out.clear();
+        // The first reader sees the SELECT that started the stream.
+        r.read(&mut out, 1024).unwrap();
+        assert!(out.concat().starts_with(b"*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n"));
+        log.reset_last_db();
+        assert_eq!(log.reader_at_end(ReaderLimit::NONE).1, None);
     }
 
     #[test]
