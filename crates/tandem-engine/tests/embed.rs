@@ -341,7 +341,12 @@ fn a_damaged_aof_refuses_to_open() {
 
 #[test]
 fn an_embedded_replica_follows_an_embedded_master() {
-    let master = Builder::new().requirepass("secret").open().unwrap();
+    let master = Builder::new()
+        .requirepass("secret")
+        .set("repl-diskless-sync-delay", "0")
+        .unwrap()
+        .open()
+        .unwrap();
     master.set(b"before", b"sync").unwrap();
     let addr = master.serve_replicas("127.0.0.1:0").unwrap();
     let replica = Builder::new().masterauth("secret").open().unwrap();

@@ -768,7 +768,9 @@ mod tests {
         out.clear();
         // The first reader sees the SELECT that started the stream.
         r.read(&mut out, 1024).unwrap();
-        assert!(out.concat().starts_with(b"*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n"));
+        assert!(out
+            .concat()
+            .starts_with(b"*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n"));
         log.reset_last_db();
         assert_eq!(log.reader_at_end(ReaderLimit::NONE).1, None);
     }

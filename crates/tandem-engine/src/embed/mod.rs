@@ -12,6 +12,35 @@
 //! # Ok::<(), tandem_engine::Error>(())
 //! ```
 //!
+//! Replication between two engines (or with redis-server, either way round), and the
+//! change feed on the replica:
+//!
+//! ```
+//! use std::time::Duration;
+//! use tandem_engine::{Builder, ChangeEvent};
+//!
+//! let master = Builder::new().set("repl-diskless-sync-delay", "0")?.open()?;
+//! let port = master.serve_replicas("127.0.0.1:0")?.port();
+//!
+//! let replica = Builder::new().open()?;
+//! replica.replicate_from("127.0.0.1", port)?;
+//! assert!(replica.wait_for_sync(Duration::from_secs(30)));
+//! let feed = replica.changes()?;
+//!
+//! master.sadd(b"online", &[b"alice"])?;
+//! loop {
+//!     match feed.recv_timeout(Duration::from_secs(30)).expect("a change") {
+//!         ChangeEvent::Write(c) => {
+//!             assert_eq!(c.keys().collect::<Vec<_>>(), [&b"online"[..]]);
+//!             break;
+//!         }
+//!         ChangeEvent::Gap { .. } => continue,
+//!     }
+//! }
+//! assert!(replica.sismember(b"online", b"alice")?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Threads
 //!
 //! Commands run on the caller's thread: an [`Engine`] and its [`Db`] views are `Send +
