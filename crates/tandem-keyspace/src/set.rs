@@ -23,39 +23,7 @@ pub const MAX_INTSET_ENTRIES: usize = 512;
 
 /// Parses a canonical signed decimal (Redis `string2ll`: no `+`, no leading zeros,
 /// no spaces, in range).
-pub fn parse_canonical_i64(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() > 20 {
-        return None;
-    }
-    if s == b"0" {
-        return Some(0);
-    }
-    let (neg, digits) = match s[0] {
-        b'-' => (true, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() || !(b'1'..=b'9').contains(&digits[0]) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    if neg {
-        if v > (i64::MAX as u64) + 1 {
-            None
-        } else {
-            Some((v as i64).wrapping_neg())
-        }
-    } else if v > i64::MAX as u64 {
-        None
-    } else {
-        Some(v as i64)
-    }
-}
+pub use tandem_resp::parse_i64 as parse_canonical_i64;
 
 /// An integer formatted in decimal, on the stack.
 #[derive(Clone, Copy)]
@@ -68,22 +36,8 @@ impl IntBuf {
     /// The decimal form of `v`.
     pub fn new(v: i64) -> IntBuf {
         let mut buf = [0u8; 20];
-        let mut n = v.unsigned_abs();
-        let mut i = 20;
-        loop {
-            i -= 1;
-            buf[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        if v < 0 {
-            i -= 1;
-            buf[i] = b'-';
-        }
-        let len = 20 - i;
-        buf.copy_within(i.., 0);
+        let len = tandem_resp::encode::format_i64(v, &mut buf).len();
+        buf.copy_within(20 - len.., 0);
         IntBuf {
             buf,
             len: len as u8,

@@ -6,11 +6,10 @@
 
 use crate::Proto;
 
-/// Appends the decimal form of `v` (no allocation).
-pub fn push_int(out: &mut Vec<u8>, v: i64) {
-    let mut buf = [0u8; 20];
+/// Writes the decimal form of `v` at the end of `buf` and returns those digits (20 bytes
+/// hold every `i64`, `-9223372036854775808` included).
+pub fn format_i64(v: i64, buf: &mut [u8; 20]) -> &[u8] {
     let mut pos = buf.len();
-    let neg = v < 0;
     let mut n = v.unsigned_abs();
     loop {
         pos -= 1;
@@ -20,10 +19,16 @@ pub fn push_int(out: &mut Vec<u8>, v: i64) {
             break;
         }
     }
-    if neg {
-        out.push(b'-');
+    if v < 0 {
+        pos -= 1;
+        buf[pos] = b'-';
     }
-    out.extend_from_slice(&buf[pos..]);
+    &buf[pos..]
+}
+
+/// Appends the decimal form of `v` (no allocation).
+pub fn push_int(out: &mut Vec<u8>, v: i64) {
+    out.extend_from_slice(format_i64(v, &mut [0u8; 20]));
 }
 
 /// Appends the decimal form of an unsigned `v`.
@@ -88,26 +93,7 @@ pub fn bulk(out: &mut Vec<u8>, data: &[u8]) {
 
 /// A bulk string holding the decimal form of `v` (no allocation).
 pub fn bulk_int(out: &mut Vec<u8>, v: i64) {
-    let mut tmp = StackBuf::new();
-    let digits = {
-        let mut n = v.unsigned_abs();
-        let mut d = [0u8; 20];
-        let mut pos = d.len();
-        loop {
-            pos -= 1;
-            d[pos] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        if v < 0 {
-            tmp.push(b'-');
-        }
-        tmp.extend(&d[pos..]);
-        tmp.as_bytes()
-    };
-    bulk(out, digits);
+    bulk(out, format_i64(v, &mut [0u8; 20]));
 }
 
 /// The null bulk string: `$-1\r\n` (RESP2) or `_\r\n` (RESP3).

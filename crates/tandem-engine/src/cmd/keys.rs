@@ -20,10 +20,11 @@ use tandem_resp::{encode, parse_i64};
 
 use crate::call::Call;
 use crate::cmd::server::Sub;
-use crate::cmd::strings::{already_expired, expire_delete_cmd, fmt_i64};
+use crate::cmd::strings::{already_expired, expire_delete_cmd};
 use crate::command::{flags::*, spec, CommandSpec, Keys};
 use crate::error::{invalid_expire, unknown_subcommand, wrong_arity, CmdError, CmdResult};
 use crate::error::{DB_RANGE, NOT_INTEGER, NO_SUCH_KEY, SYNTAX};
+use tandem_resp::encode::format_i64;
 
 const KEY1: Keys = Keys::range(1, 1, 1);
 const ALL_ARGS: Keys = Keys::range(1, -1, 1);
@@ -215,7 +216,7 @@ fn expire_generic(c: &mut Call<'_, '_>, basetime: i64, seconds: bool, cmd: &str)
             c.changed(1);
         } else {
             let mut b = [0u8; 20];
-            let mut argv: Vec<&[u8]> = vec![b"PEXPIREAT", key, fmt_i64(&mut b, when)];
+            let mut argv: Vec<&[u8]> = vec![b"PEXPIREAT", key, format_i64(when, &mut b)];
             argv.extend_from_slice(&c.argv[3..]);
             c.propagate_as(&argv);
         }
@@ -364,7 +365,7 @@ fn scan(c: &mut Call<'_, '_>) -> CmdResult {
         n += 1;
     });
     c.out.array(2);
-    c.out.bulk(fmt_i64(&mut [0u8; 20], next as i64));
+    c.out.bulk(format_i64(next as i64, &mut [0u8; 20]));
     c.out.array(n);
     c.out.raw().extend_from_slice(&body);
     Ok(())

@@ -48,25 +48,6 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec("lcs", -3, READONLY, Keys::range(1, 2, 1), lcs),
 ];
 
-/// Writes `v` in decimal into `buf` and returns the digits.
-pub(crate) fn fmt_i64(buf: &mut [u8; 20], v: i64) -> &[u8] {
-    let mut pos = buf.len();
-    let mut n = v.unsigned_abs();
-    loop {
-        pos -= 1;
-        buf[pos] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if v < 0 {
-        pos -= 1;
-        buf[pos] = b'-';
-    }
-    &buf[pos..]
-}
-
 /// Whether an absolute expiry `when` (unix ms) is already past, so the key must be
 /// deleted rather than given the expiry. Like Redis, never while loading or on a replica:
 /// there only the master's `DEL` removes keys.
@@ -254,7 +235,7 @@ fn set_generic(c: &mut Call<'_, '_>, o: StrOpts, val: &[u8], cmd: &str) -> CmdRe
     c.ks.set_str(c.db, key, val, ttl);
     if let Some(ms) = when {
         let mut b = [0u8; 20];
-        c.propagate_as(&[b"SET", key, val, b"PXAT", fmt_i64(&mut b, ms)]);
+        c.propagate_as(&[b"SET", key, val, b"PXAT", encode::format_i64(ms, &mut b)]);
     } else if o.has(F_GET) {
         let argv: Vec<&[u8]> = c
             .argv
@@ -344,7 +325,7 @@ fn getex(c: &mut Call<'_, '_>) -> CmdResult {
         } else {
             c.ks.set_expire(c.db, key, Some(ms.max(0) as u64));
             let mut b = [0u8; 20];
-            c.propagate_as(&[b"PEXPIREAT", key, fmt_i64(&mut b, ms)]);
+            c.propagate_as(&[b"PEXPIREAT", key, encode::format_i64(ms, &mut b)]);
         }
     } else if o.has(F_PERSIST) && matches!(c.ks.expire_at(c.db, key), Some(Some(_))) {
         c.ks.set_expire(c.db, key, None);

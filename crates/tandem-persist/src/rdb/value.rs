@@ -4,23 +4,7 @@
 use std::fmt;
 
 /// Formats `v` in decimal into `buf`, returning the digits.
-pub fn fmt_i64(v: i64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut n = v.unsigned_abs();
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if v < 0 {
-        i -= 1;
-        buf[i] = b'-';
-    }
-    &buf[i..]
-}
+pub use tandem_resp::encode::format_i64 as fmt_i64;
 
 /// A string element: bytes, or an integer the file stored in integer form (its string
 /// form is the canonical decimal, as Redis would reply it).
