@@ -409,3 +409,51 @@ fn closed_engines_refuse_work() {
     assert!(matches!(db.execute(&[b"PING"]), Frame::Error(_)));
     assert_eq!(feed.recv_timeout(Duration::from_millis(200)), None);
 }
+
+#[test]
+fn replication_runs_over_a_custom_transport() {
+    use std::sync::Arc;
+    use tandem_transport::mem::Network;
+
+    let net = Network::new();
+    let listener = net.listen("master:6379");
+    let master = Arc::new(
+        Builder::new()
+            .set("repl-diskless-sync-delay", "0")
+            .unwrap()
+            .open()
+            .unwrap(),
+    );
+    master.set(b"k", b"1").unwrap();
+    let accepting = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let (m2, a2) = (master.clone(), accepting.clone());
+    let acceptor = std::thread::spawn(move || {
+        while a2.load(std::sync::atomic::Ordering::Acquire) {
+            if let Some(link) = listener.accept(Duration::from_millis(20)) {
+                m2.serve_link(Box::new(link)).unwrap();
+            }
+        }
+    });
+    let replica = Builder::new()
+        .transport(Arc::new(net.connector("replica")))
+        .open()
+        .unwrap();
+    replica.replicate_from("master", 6379).unwrap();
+    assert!(replica.wait_for_sync(Duration::from_secs(20)));
+    assert_eq!(replica.get(b"k").unwrap().as_deref(), Some(&b"1"[..]));
+
+    // The host's channel breaks; the replica reconnects and continues where it was.
+    net.cut("replica", "master");
+    master.set(b"k", b"2").unwrap();
+    net.heal("replica");
+    wait_until("the replica to catch up", || {
+        replica.get(b"k").unwrap().as_deref() == Some(&b"2"[..])
+    });
+    let stats = master.info("stats");
+    assert!(stats.contains("sync_full:1\r\n"), "{stats}");
+    assert!(stats.contains("sync_partial_ok:1\r\n"), "{stats}");
+    accepting.store(false, std::sync::atomic::Ordering::Release);
+    acceptor.join().unwrap();
+    drop(replica);
+    Arc::try_unwrap(master).unwrap().close().unwrap();
+}

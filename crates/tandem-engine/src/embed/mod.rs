@@ -70,7 +70,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
-use tandem_transport::Connector;
+use tandem_transport::{Connector, Link};
 
 pub use feed::{Change, ChangeEvent, ChangeFeed, FeedHandle};
 pub use ops::{Db, Scan, Ttl};
@@ -365,6 +365,8 @@ impl Builder {
             pool: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
             listeners: Mutex::new(Vec::new()),
+            links: Mutex::new(Vec::new()),
+            links_stop: Arc::new(AtomicBool::new(false)),
             feeds: Mutex::new(Vec::new()),
             cron_stop: Arc::new((Mutex::new(false), Condvar::new())),
         });
@@ -392,6 +394,9 @@ pub(crate) struct Inner {
     pub(crate) pool: Mutex<Vec<wait::Conn>>,
     pub(crate) closed: AtomicBool,
     listeners: Mutex<Vec<ReplicaListener>>,
+    /// Connections handed in by [`Engine::serve_link`], and their stop flag.
+    links: Mutex<Vec<JoinHandle<()>>>,
+    links_stop: Arc<AtomicBool>,
     pub(crate) feeds: Mutex<Vec<Arc<feed::Running>>>,
     cron_stop: Arc<(Mutex<bool>, Condvar)>,
 }
@@ -535,6 +540,23 @@ impl Engine {
         Ok(bound)
     }
 
+    /// Serves one connection that the host accepted over its own transport, as
+    /// [`Engine::serve_replicas`] serves a TCP connection: commands are answered, and a
+    /// replica's PSYNC turns it into a replication link. Runs on a thread of its own
+    /// until the connection closes or the engine does.
+    pub fn serve_link(&self, link: Box<dyn Link>) -> Result<()> {
+        self.check_open()?;
+        let sh = self.inner.core.shared().clone();
+        let stop = self.inner.links_stop.clone();
+        let t = std::thread::Builder::new()
+            .name("repl-conn".into())
+            .spawn(move || sh.serve_connection(link, &stop))?;
+        let mut links = self.inner.links.lock();
+        links.retain(|t| !t.is_finished());
+        links.push(t);
+        Ok(())
+    }
+
     /// Starts following the master at `host:port` (`REPLICAOF host port`): a full or
     /// partial sync, then the stream. Returns at once; [`Engine::replication`] and
     /// [`Engine::wait_for_sync`] tell how far it got.
@@ -672,6 +694,10 @@ impl Engine {
         let sh = self.inner.core.shared().clone();
         feed::stop_all(&self.inner);
         self.inner.listeners.lock().clear();
+        self.inner.links_stop.store(true, Ordering::Release);
+        for t in self.inner.links.lock().drain(..) {
+            let _ = t.join();
+        }
         sh.stop_following();
         for r in sh.repl.replicas() {
             r.disconnect();
