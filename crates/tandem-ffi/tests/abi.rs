@@ -124,15 +124,11 @@ fn data_operations_and_status_codes() {
     // incr, wrong type, not an integer.
     let mut n = 0i64;
     // SAFETY: valid pointers.
-    assert_eq!(
-        unsafe { tandem_incr_by(h, 0, b"n".as_ptr(), 1, 5, &mut n) },
-        OK
-    );
+    let rc = unsafe { tandem_incr_by(h, 0, b"n".as_ptr(), 1, 5, &mut n) };
+    assert_eq!(rc, OK);
     // SAFETY: valid pointers.
-    assert_eq!(
-        unsafe { tandem_incr_by(h, 0, b"n".as_ptr(), 1, -7, &mut n) },
-        OK
-    );
+    let rc = unsafe { tandem_incr_by(h, 0, b"n".as_ptr(), 1, -7, &mut n) };
+    assert_eq!(rc, OK);
     assert_eq!(n, -2);
     // SAFETY: valid pointers.
     let rc = unsafe { tandem_incr_by(h, 0, b"k".as_ptr(), 1, 1, &mut n) };
@@ -154,16 +150,12 @@ fn data_operations_and_status_codes() {
     assert_eq!(rc, OK);
     let mut deleted = 0u64;
     // SAFETY: valid pointers.
-    assert_eq!(
-        unsafe { tandem_del(h, 0, b"t".as_ptr(), 1, &mut deleted) },
-        OK
-    );
+    let rc = unsafe { tandem_del(h, 0, b"t".as_ptr(), 1, &mut deleted) };
+    assert_eq!(rc, OK);
     assert_eq!(deleted, 1);
     // SAFETY: deleted_out may be NULL.
-    assert_eq!(
-        unsafe { tandem_del(h, 0, b"t".as_ptr(), 1, null_mut()) },
-        OK
-    );
+    let rc = unsafe { tandem_del(h, 0, b"t".as_ptr(), 1, null_mut()) };
+    assert_eq!(rc, OK);
     close(h);
 }
 
@@ -637,10 +629,8 @@ fn many_threads_at_once() {
                     assert_eq!(get(h, 0, k.as_bytes()).1.as_deref(), Some(k.as_bytes()));
                     let mut n = 0;
                     // SAFETY: valid pointers.
-                    assert_eq!(
-                        unsafe { tandem_incr_by(h, 0, b"shared".as_ptr(), 6, 1, &mut n) },
-                        OK
-                    );
+                    let rc = unsafe { tandem_incr_by(h, 0, b"shared".as_ptr(), 6, 1, &mut n) };
+                    assert_eq!(rc, OK);
                 }
             })
         })
