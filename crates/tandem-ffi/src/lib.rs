@@ -16,7 +16,8 @@
 //! the host; the engine stays usable (its locks do not poison). Every pointer argument is
 //! checked for NULL (`TANDEM_ERR_NULL`); a byte buffer may be NULL when its length is 0.
 //! Names (directives, addresses, hosts, sections) are NUL-terminated UTF-8; anything
-//! else is `TANDEM_ERR_UTF8`.
+//! else is `TANDEM_ERR_UTF8`. (Rust's default panic hook also prints the panic on
+//! stderr; the library does not replace the process-wide hook.)
 //!
 //! # Ownership
 //!
@@ -49,6 +50,24 @@
 //! called from a callback. Callbacks (log, change feed, transport) run on tandem's own
 //! threads; a callback may call back into tandem, except `tandem_close` and
 //! `tandem_feed_free` of its own feed.
+//!
+//! # Host transport
+//!
+//! `tandem_config_set_transport` makes the engine reach its master through the host's
+//! callbacks instead of TCP: `connect` once per attempt, then `read` and `write` (which
+//! may run at the same time on two threads for one connection), `shutdown` (optional)
+//! at most once to unblock a read when the link stops, and `close` exactly once per
+//! successful `connect`, after the last read and write returned. A `read` that waits
+//! for data should give up now and then with `TANDEM_IO_TIMEOUT` (tandem retries), so
+//! that a link without `shutdown` can still be stopped.
+//!
+//! # Building
+//!
+//! `cargo build -p tandem-ffi` writes `target/<profile>/libtandem.so` and `libtandem.a`
+//! (link the static one with `-lpthread -ldl -lm`). The header is regenerated with
+//! `TANDEM_BLESS_HEADER=1 cargo test -p tandem-ffi --test header`; the same test fails
+//! when the checked-in `include/tandem.h` is stale. C programs: `examples/c/`, run by
+//! `tests/c/run.sh` under valgrind.
 
 #![allow(unsafe_code)]
 #![allow(non_camel_case_types)]
