@@ -55,6 +55,11 @@ fn line(r: &[u8]) -> Option<(&[u8], &[u8])> {
 }
 
 fn parse_bulk(r: &[u8]) -> Result<Option<Vec<u8>>> {
+    bulk_ref(r).map(|v| v.map(<[u8]>::to_vec))
+}
+
+/// A bulk reply's payload, borrowed from the reply (`None` for a null reply).
+fn bulk_ref(r: &[u8]) -> Result<Option<&[u8]>> {
     match r.first() {
         Some(b'$') => {
             let (len, rest) = line(r).ok_or_else(|| bad_reply(r))?;
@@ -64,9 +69,7 @@ fn parse_bulk(r: &[u8]) -> Result<Option<Vec<u8>>> {
             let n = tandem_resp::parse_i64(len)
                 .and_then(|n| usize::try_from(n).ok())
                 .ok_or_else(|| bad_reply(r))?;
-            rest.get(..n)
-                .map(|v| Some(v.to_vec()))
-                .ok_or_else(|| bad_reply(r))
+            rest.get(..n).map(Some).ok_or_else(|| bad_reply(r))
         }
         Some(b'_') => Ok(None),
         _ => Err(bad_reply(r)),
@@ -207,6 +210,12 @@ impl Db {
     /// `GET key`: the value, or `None` when the key does not exist.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.raw(&[b"GET", key], parse_bulk)
+    }
+
+    /// `GET key`, handing the value (`None` when the key does not exist) to `f` while it
+    /// is still in the reply buffer, so a caller copying it elsewhere copies it once.
+    pub fn get_with<T>(&self, key: &[u8], f: impl FnOnce(Option<&[u8]>) -> T) -> Result<T> {
+        self.raw(&[b"GET", key], |r| bulk_ref(r).map(f))
     }
 
     /// `SET key value`.
